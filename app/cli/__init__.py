@@ -1,0 +1,98 @@
+"""The engine headless: list models, validate tasks, run, resume, show results."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from app import __version__
+from app.core.outcomes import ToolMode
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agentgap",
+        description="Which of your local models can actually work as an agent?",
+    )
+    parser.add_argument("--version", action="version", version=f"AgentGap {__version__}")
+    parser.add_argument("--db", type=Path, help="database file (default: user data folder; env AGENTGAP_DB)")
+    parser.add_argument(
+        "--tasks-dir", type=Path, action="append", default=[], help="extra suite folder(s) to load"
+    )
+    parser.add_argument("--verbose", "-v", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    models = sub.add_parser("models", help="list the models of every host, and the simulated ones")
+    models.add_argument("--host", action="append", default=[], help="extra Ollama host URL")
+    models.add_argument("--openai", action="append", default=[], help="extra OpenAI-compatible base URL (…/v1)")
+    models.add_argument("--no-sim", action="store_true", help="leave out the simulated demo models")
+    models.add_argument("--json", action="store_true")
+
+    tasks = sub.add_parser("tasks", help="list or validate task suites")
+    tasks_sub = tasks.add_subparsers(dest="tasks_command", required=True, metavar="ACTION")
+    tasks_list = tasks_sub.add_parser("list", help="list loaded tasks")
+    tasks_list.add_argument("--suite")
+    tasks_list.add_argument("--tier")
+    tasks_list.add_argument("--json", action="store_true")
+    validate = tasks_sub.add_parser("validate", help="check suite folders or task files")
+    validate.add_argument("paths", nargs="+", type=Path)
+
+    run = sub.add_parser("run", help="run models through task suites (or resume a run)")
+    run.add_argument("--model", "-m", action="append", default=[], help="sim:NAME, MODEL, HOST:PORT/MODEL or URL/v1/MODEL")
+    run.add_argument("--suite", "-s", action="append", default=[])
+    run.add_argument("--tier", "-t", action="append", default=[])
+    run.add_argument("--task", action="append", default=[], help="task id (repeatable)")
+    run.add_argument("-n", "--repeats", type=int, default=None, help="runs per task (default 3)")
+    run.add_argument("--mode", choices=[m.value for m in ToolMode], default=None, help="tool-calling mode")
+    run.add_argument("--temperature", type=float)
+    run.add_argument("--num-ctx", type=int)
+    run.add_argument("--seed", type=int)
+    think = run.add_mutually_exclusive_group()
+    think.add_argument("--think", dest="think", action="store_true", default=None)
+    think.add_argument("--no-think", dest="think", action="store_false")
+    run.add_argument("--max-turns", type=int)
+    run.add_argument("--max-tokens", type=int)
+    run.add_argument("--max-seconds", type=float)
+    run.add_argument("--directive", help="extra system-prompt text for every attempt")
+    run.add_argument("--concurrency", type=int, help="parallel attempts per host")
+    run.add_argument("--pace", type=float, help="simulated models' speed: 1 realistic, 0 instant")
+    run.add_argument("--host", action="append", default=[], help="extra Ollama host URL")
+    run.add_argument("--openai", action="append", default=[], help="extra OpenAI-compatible base URL")
+    run.add_argument("--name", default="")
+    run.add_argument("--resume", metavar="RUN", help="finish an interrupted run")
+    run.add_argument("--json", action="store_true", help="print results as JSON on stdout")
+
+    runs = sub.add_parser("runs", help="list past runs")
+    runs.add_argument("--limit", type=int, default=50)
+    runs.add_argument("--json", action="store_true")
+
+    show = sub.add_parser("show", help="print a run's results again")
+    show.add_argument("run")
+    show.add_argument("--json", action="store_true")
+
+    transcript = sub.add_parser("transcript", help="print one attempt's transcript")
+    transcript.add_argument("attempt")
+    transcript.add_argument("--json", action="store_true")
+
+    delete = sub.add_parser("delete", help="delete a run and its attempts")
+    delete.add_argument("run")
+    return parser
+
+
+def run_cli(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    from app.cli import commands
+
+    handler = getattr(commands, f"cmd_{args.command}")
+    try:
+        return int(handler(args))
+    except commands.UserError as error:
+        print(f"agentgap: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,187 @@
+"""One attempt from start to verdict: fresh environment, loop, checks, score, retries."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from app.core.agent.loop import AgentLoop, Emit, LoopLimits, LoopMeters
+from app.core.agent.prompts import system_prompt
+from app.core.agent.scoring import Verdict, score_attempt
+from app.core.agent.trace import AttemptTrace, StopReason
+from app.core.cancel import CancelToken
+from app.core.chat import Message, ScriptStep
+from app.core.events import AttemptFinished, AttemptStarted, AttemptStats, CheckOutcome, InfraError
+from app.core.outcomes import Outcome, ToolMode
+from app.core.plan import AttemptSpec
+from app.core.providers.base import Provider, ProviderError
+from app.core.tasks.checks import run_checks
+from app.core.tasks.environment import TaskEnvironment
+from app.core.tasks.loader import Task
+
+DEFAULT_INFRA_RETRIES = 2
+RETRY_BACKOFF_S = (0.5, 2.0, 5.0)
+
+
+def reference_script(task: Task) -> tuple[ScriptStep, ...]:
+    """The task's reference solution in the provider-neutral form simulated models read."""
+    return tuple(
+        ScriptStep(calls=tuple((c.name, dict(c.arguments)) for c in step.calls), answer=step.answer)
+        for step in task.spec.reference
+    )
+
+
+def run_attempt(
+    spec: AttemptSpec,
+    task: Task,
+    provider: Provider,
+    emit: Emit,
+    cancel: CancelToken,
+    *,
+    infra_retries: int = DEFAULT_INFRA_RETRIES,
+    scratch_root: Path | None = None,
+    sleep: Callable[[float], bool] | None = None,
+) -> AttemptFinished:
+    """Run ``spec`` to a verdict, retrying infra failures; emits every event on the way."""
+    wait = sleep or cancel.wait
+    try_number = 0
+    while True:
+        try_number += 1
+        finished, retryable = _one_try(spec, task, provider, emit, cancel, try_number, scratch_root)
+        if finished.outcome is not Outcome.INFRA_ERROR or not retryable:
+            break
+        if try_number > infra_retries or cancel.cancelled:
+            break
+        emit(
+            InfraError(
+                run_id=spec.run_id,
+                attempt_id=spec.attempt_id,
+                message=finished.detail,
+                will_retry=True,
+            )
+        )
+        if wait(RETRY_BACKOFF_S[min(try_number - 1, len(RETRY_BACKOFF_S) - 1)]):
+            break
+    finished = _with_retries(finished, try_number - 1)
+    emit(finished)
+    return finished
+
+
+def _with_retries(event: AttemptFinished, retries: int) -> AttemptFinished:
+    from dataclasses import replace
+
+    return replace(event, infra_retries=retries)
+
+
+def _one_try(
+    spec: AttemptSpec,
+    task: Task,
+    provider: Provider,
+    emit: Emit,
+    cancel: CancelToken,
+    try_number: int,
+    scratch_root: Path | None,
+) -> tuple[AttemptFinished, bool]:
+    started = time.perf_counter()
+    settings = spec.settings
+    budgets = task.spec.budgets
+    with TaskEnvironment(task, scratch_root=scratch_root) as env:
+        prompted = settings.tool_mode is ToolMode.PROMPTED
+        messages = [
+            Message(
+                role="system",
+                content=system_prompt(
+                    task.spec.system, env.tools, prompted=prompted, directive=settings.directive
+                ),
+            ),
+            Message(role="user", content=task.spec.prompt),
+        ]
+        emit(
+            AttemptStarted(
+                run_id=spec.run_id,
+                attempt_id=spec.attempt_id,
+                model=spec.model.label,
+                task_id=task.id,
+                repeat=spec.repeat,
+                try_number=try_number,
+                tool_mode=settings.tool_mode.value,
+                messages=tuple(messages),
+                tools=tuple(t.name for t in env.tools),
+            )
+        )
+        loop = AgentLoop(
+            provider,
+            env,
+            emit,
+            cancel,
+            run_id=spec.run_id,
+            attempt_id=spec.attempt_id,
+            model=spec.model.name,
+            tool_mode=settings.tool_mode,
+            tool_choice=task.spec.tool_choice,
+            generation=settings.generation,
+            limits=LoopLimits(
+                max_turns=settings.max_turns or budgets.max_turns,
+                max_tokens=settings.max_tokens or budgets.max_tokens,
+                max_seconds=settings.max_seconds or budgets.max_seconds,
+            ),
+            reference_key=f"{spec.attempt_id}:{try_number}",
+            reference=reference_script(task),
+        )
+        retryable = False
+        try:
+            trace = loop.run(messages)
+        except ProviderError as error:
+            trace = loop.trace
+            trace.stop = StopReason.INFRA_ERROR
+            trace.stop_detail = error.message
+            retryable = error.retryable
+        checks_started = time.perf_counter()
+        if trace.stop in (StopReason.INFRA_ERROR, StopReason.CANCELLED):
+            results: list[CheckOutcome] = []
+        else:
+            results = run_checks(task.spec.checks, trace, env)
+        checks_s = time.perf_counter() - checks_started
+        verdict = score_attempt(task.spec, trace, results, task.spec.checks)
+    wall = time.perf_counter() - started
+    stats = _stats(trace, loop.meters, wall, checks_s)
+    detail = _with_diagnosis(verdict, loop.meters)
+    finished = AttemptFinished(
+        run_id=spec.run_id,
+        attempt_id=spec.attempt_id,
+        outcome=verdict.outcome,
+        score=verdict.score,
+        detail=detail,
+        checks=tuple(results),
+        stats=stats,
+        final_answer=trace.final_answer,
+    )
+    return finished, retryable
+
+
+def _with_diagnosis(verdict: Verdict, meters: LoopMeters) -> str:
+    if meters.text_calls_ignored and not verdict.outcome.is_pass:
+        return (
+            f"{verdict.detail} (it wrote {meters.text_calls_ignored} tool call(s) as text, "
+            "which native mode does not read; tool-call recovery would)"
+        )
+    return verdict.detail
+
+
+def _stats(trace: AttemptTrace, meters: LoopMeters, wall: float, checks_s: float) -> AttemptStats:
+    malformed = sum(1 for r in trace.rejected if r.failure is Outcome.MALFORMED_CALL)
+    return AttemptStats(
+        turns=trace.turns,
+        calls_valid=len(trace.calls),
+        calls_recovered=sum(1 for c in trace.calls if c.source.recovered),
+        calls_malformed=malformed,
+        calls_rejected=len(trace.rejected),
+        prompt_tokens=meters.prompt_tokens,
+        completion_tokens=meters.completion_tokens,
+        time_to_first_token_s=meters.first_token_s,
+        tokens_per_s=meters.tokens_per_s,
+        load_s=meters.load_s,
+        wall_s=wall,
+        harness_s=max(0.0, wall - meters.model_wait_s - meters.tool_s - checks_s),
+    )

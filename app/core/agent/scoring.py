@@ -1,0 +1,80 @@
+"""Turn what happened in an attempt into one outcome, a score and a reason."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.core.agent.trace import AttemptTrace, StopReason
+from app.core.events import CheckOutcome
+from app.core.outcomes import Outcome
+from app.core.tasks.checks import failing_call_mode
+from app.core.tasks.schema import Check, TaskSpec
+
+_STOP_OUTCOMES = {
+    StopReason.TURN_BUDGET: Outcome.TURN_BUDGET,
+    StopReason.TOKEN_BUDGET: Outcome.TOKEN_BUDGET,
+    StopReason.TIME_BUDGET: Outcome.TIME_BUDGET,
+    StopReason.LOOP: Outcome.LOOP,
+    StopReason.CANCELLED: Outcome.CANCELLED,
+    StopReason.INFRA_ERROR: Outcome.INFRA_ERROR,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    outcome: Outcome
+    score: float
+    detail: str
+
+
+def score_attempt(
+    task: TaskSpec,
+    trace: AttemptTrace,
+    results: Sequence[CheckOutcome],
+    checks: Sequence[Check],
+) -> Verdict:
+    """Outcome order: infra/cancel; all checks pass; partial credit; why it stopped;
+    the first call-level failure; ``wrong_result``."""
+    if trace.stop in (StopReason.INFRA_ERROR, StopReason.CANCELLED):
+        return Verdict(_STOP_OUTCOMES[trace.stop], 0.0, trace.stop_detail)
+    total = sum(r.weight for r in results) or 1.0
+    score = sum(r.weight for r in results if r.passed) / total
+    failed = [r for r in results if not r.passed]
+    if not failed:
+        note = f" (but {trace.stop.value} hit after finishing)" if trace.stop in _STOP_OUTCOMES else ""
+        return Verdict(Outcome.PASSED, 1.0, "all checks passed" + note)
+    reason = "; ".join(f"{r.name}: {r.detail}" for r in failed)
+    if task.partial_credit and score > 0:
+        return Verdict(Outcome.PARTIAL, score, reason)
+    if trace.stop in _STOP_OUTCOMES:
+        return Verdict(_STOP_OUTCOMES[trace.stop], 0.0, f"{trace.stop_detail}; {reason}".strip("; "))
+    return Verdict(_call_failure(task, trace, checks, results), 0.0, reason)
+
+
+def _call_failure(
+    task: TaskSpec,
+    trace: AttemptTrace,
+    checks: Sequence[Check],
+    results: Sequence[CheckOutcome],
+) -> Outcome:
+    if task.expect == "silence":
+        return Outcome.UNWANTED_CALL if trace.attempted_any_call else Outcome.WRONG_RESULT
+    if task.expect == "tool_use" and not trace.calls:
+        rejected = {r.failure for r in trace.rejected}
+        for mode in (Outcome.MALFORMED_CALL, Outcome.UNKNOWN_TOOL, Outcome.BAD_ARGUMENTS):
+            if mode in rejected:
+                return mode
+        return Outcome.NO_TOOL_CALL
+    for check, result in zip(checks, results, strict=True):
+        if not result.passed:
+            mode = failing_call_mode(check, trace)
+            if mode is not None:
+                if mode is Outcome.WRONG_TOOL and any(
+                    r.failure is Outcome.UNKNOWN_TOOL for r in trace.rejected
+                ):
+                    return Outcome.UNKNOWN_TOOL
+                return mode
+    if any(r.failure is Outcome.BAD_ARGUMENTS for r in trace.rejected):
+        return Outcome.BAD_ARGUMENTS
+    return Outcome.WRONG_RESULT

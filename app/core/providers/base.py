@@ -1,0 +1,163 @@
+"""The one interface every model source implements, and the errors it may raise."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from app.core.cancel import Cancelled, CancelToken
+from app.core.chat import ChatRequest, StreamChunk
+
+
+class ProviderKind(StrEnum):
+    OLLAMA = "ollama"
+    OPENAI = "openai"  # any OpenAI-compatible /v1 server
+    ANTHROPIC = "anthropic"
+    OPENAI_CLOUD = "openai-cloud"
+    SIMULATED = "sim"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """What discovery learned about one model on one host."""
+
+    name: str
+    provider: ProviderKind
+    host: str
+    family: str | None = None
+    parameter_size: str | None = None
+    quantization: str | None = None
+    size_bytes: int | None = None
+    context_length: int | None = None
+    capabilities: frozenset[str] = field(default_factory=frozenset)  # tools, thinking, vision
+    loaded: bool = False
+    digest: str | None = None
+    simulated: bool = False
+    description: str = ""
+
+    @property
+    def ref(self) -> str:
+        from app.core.modelref import ModelRef
+
+        return ModelRef(self.provider, self.host, self.name).label
+
+
+@dataclass(frozen=True, slots=True)
+class HostStatus:
+    """Result of probing one host: its models, or why none could be listed."""
+
+    provider: ProviderKind
+    host: str
+    reachable: bool
+    version: str | None = None
+    models: tuple[ModelInfo, ...] = ()
+    error: str | None = None
+
+
+class ProviderError(Exception):
+    """A failure of the server or transport, never of the model's ability.
+
+    ``retryable`` says whether trying the same attempt again could help (a dropped
+    connection can; an unknown model cannot).
+    """
+
+    def __init__(self, message: str, *, retryable: bool = True, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.status = status
+
+
+class Provider(ABC):
+    """Streams one assistant turn with tools; lists models; can be cancelled mid-stream."""
+
+    kind: ProviderKind
+    #: Providers whose stream blocks on I/O are read on a helper thread so that a
+    #: cancel or a wall-time deadline takes effect while the server is silent.
+    blocking_io: bool = True
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+
+    @abstractmethod
+    def discover(self) -> HostStatus:
+        """List the host's models with what is known about each."""
+
+    @abstractmethod
+    def _stream(self, request: ChatRequest) -> Iterator[StreamChunk]:
+        """Stream one turn. Raise ``ProviderError`` for server or transport failures."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    def stream_turn(
+        self,
+        request: ChatRequest,
+        cancel: CancelToken,
+        deadline: float | None = None,
+    ) -> Iterator[StreamChunk]:
+        """Stream a turn, raising ``Cancelled`` or ``TimeoutError`` within ~0.1 s of either."""
+        if not self.blocking_io:
+            for chunk in self._stream(request):
+                if cancel.cancelled:
+                    raise Cancelled()
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError("wall-time budget exhausted")
+                yield chunk
+            return
+        yield from _read_on_thread(self._stream(request), cancel, deadline)
+
+
+_DONE = object()
+_POLL_S = 0.05
+
+
+def _read_on_thread(
+    source: Iterator[StreamChunk], cancel: CancelToken, deadline: float | None
+) -> Iterator[StreamChunk]:
+    """Drain ``source`` on a daemon thread, so a silent server cannot block cancellation."""
+    box: queue.SimpleQueue[object] = queue.SimpleQueue()
+    abandoned = threading.Event()
+
+    def pump() -> None:
+        try:
+            for chunk in source:
+                box.put(chunk)
+                if abandoned.is_set():
+                    break
+        except BaseException as exc:  # handed to the consumer below
+            box.put(exc)
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:  # noqa: S110 - closing a dead stream may fail
+                    pass
+            box.put(_DONE)
+
+    threading.Thread(target=pump, name="provider-stream", daemon=True).start()
+    try:
+        while True:
+            try:
+                item = box.get(timeout=_POLL_S)
+            except queue.Empty:
+                item = None
+            if cancel.cancelled:
+                raise Cancelled()
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError("wall-time budget exhausted")
+            if item is None:
+                continue
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        abandoned.set()

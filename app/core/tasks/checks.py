@@ -1,0 +1,125 @@
+"""Acceptance checks: decide pass/fail on the final state of an attempt, never on its words
+alone. Workspace checks (files, hidden commands, code answers) execute for real."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from app.core.agent.trace import AttemptTrace
+from app.core.chat import ToolCall
+from app.core.events import CheckOutcome
+from app.core.outcomes import Outcome
+from app.core.tasks.environment import TaskEnvironment
+from app.core.tasks.matching import args_mismatch
+from app.core.tasks.schema import (
+    AnswerCheck,
+    Check,
+    CodeAnswerCheck,
+    CommandCheck,
+    ExpectedCall,
+    FileCheck,
+    NoToolCallsCheck,
+    ToolCallsCheck,
+)
+
+
+def run_checks(
+    checks: Sequence[Check], trace: AttemptTrace, env: TaskEnvironment
+) -> list[CheckOutcome]:
+    return [run_check(check, trace, env) for check in checks]
+
+
+def run_check(check: Check, trace: AttemptTrace, env: TaskEnvironment) -> CheckOutcome:
+    label = check.label or check.type
+    try:
+        passed, detail = _dispatch(check, trace, env)
+    except Exception as error:  # a broken check is reported, never fatal
+        passed, detail = False, f"check could not run: {type(error).__name__}: {error}"
+    return CheckOutcome(name=label, passed=passed, detail=detail, weight=check.weight)
+
+
+def _dispatch(check: Check, trace: AttemptTrace, env: TaskEnvironment) -> tuple[bool, str]:
+    if isinstance(check, ToolCallsCheck):
+        return _tool_calls(check, trace.calls)
+    if isinstance(check, NoToolCallsCheck):
+        if trace.attempted_any_call:
+            names = [c.name for c in trace.calls] + [r.name or "?" for r in trace.rejected]
+            return False, f"made call(s) {names} where none was wanted"
+        return True, "no call made"
+    if isinstance(check, AnswerCheck):
+        return _answer(check, trace.final_answer)
+    from app.core.tasks import workspace_checks
+
+    if isinstance(check, FileCheck):
+        return workspace_checks.file_check(check, env)
+    if isinstance(check, CommandCheck):
+        return workspace_checks.command_check(check, env)
+    if isinstance(check, CodeAnswerCheck):
+        return workspace_checks.code_answer_check(check, trace.final_answer, env)
+    raise TypeError(f"unknown check {check!r}")
+
+
+def _tool_calls(check: ToolCallsCheck, calls: list[ToolCall]) -> tuple[bool, str]:
+    remaining = list(calls)
+    position = 0
+    for expected in check.calls:
+        pool = remaining[position:] if check.order == "sequence" else remaining
+        found = _find(expected, pool)
+        if found is None:
+            return False, _why_missing(expected, calls)
+        if check.order == "sequence":
+            position = remaining.index(found) + 1
+        else:
+            remaining.remove(found)
+    if not check.allow_extra and len(calls) != len(check.calls):
+        return False, f"expected {len(check.calls)} call(s), made {len(calls)}"
+    return True, f"made the {len(check.calls)} expected call(s)"
+
+
+def _find(expected: ExpectedCall, calls: list[ToolCall]) -> ToolCall | None:
+    for call in calls:
+        if call.name == expected.name and args_mismatch(
+            expected.args, call.arguments, exact=expected.exact_args
+        ) is None:
+            return call
+    return None
+
+
+def _why_missing(expected: ExpectedCall, calls: list[ToolCall]) -> str:
+    same_name = [c for c in calls if c.name == expected.name]
+    if same_name:
+        reason = args_mismatch(expected.args, same_name[-1].arguments, exact=expected.exact_args)
+        return f"{expected.name}: {reason}"
+    if calls:
+        return f"expected a call to {expected.name}, got {[c.name for c in calls]}"
+    return f"expected a call to {expected.name}, got none"
+
+
+def _answer(check: AnswerCheck, answer: str) -> tuple[bool, str]:
+    text = answer.casefold()
+    missing = [c for c in check.contains if c.casefold() not in text]
+    if missing:
+        return False, f"answer lacks {missing}"
+    if check.contains_any and not any(c.casefold() in text for c in check.contains_any):
+        return False, f"answer mentions none of {check.contains_any}"
+    present = [c for c in check.not_contains if c.casefold() in text]
+    if present:
+        return False, f"answer should not say {present}"
+    if check.regex and re.search(check.regex, answer, flags=re.IGNORECASE | re.DOTALL) is None:
+        return False, f"answer does not match /{check.regex}/"
+    return True, "answer as expected"
+
+
+def failing_call_mode(check: Check, trace: AttemptTrace) -> Outcome | None:
+    """For a failed ``tool_calls`` check: was it the wrong tool, or the right tool misused?"""
+    if not isinstance(check, ToolCallsCheck):
+        return None
+    names = {c.name for c in trace.calls}
+    wanted = {e.name for e in check.calls}
+    if names and not (names & wanted):
+        return Outcome.WRONG_TOOL
+    if names & wanted:
+        missing_names = wanted - names
+        return Outcome.WRONG_TOOL if missing_names and names - wanted else Outcome.BAD_ARGUMENTS
+    return None

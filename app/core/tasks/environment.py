@@ -1,0 +1,102 @@
+"""The per-attempt world a task runs in: its tools, their state, and its workspace."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from app.core.chat import ToolCall, ToolSpec
+from app.core.tasks.loader import Task
+from app.core.tasks.matching import args_mismatch
+from app.core.tasks.schema import BuiltinTool, MockTool
+
+
+@dataclass(frozen=True, slots=True)
+class ToolOutput:
+    """What a tool returned; errors go back to the model as results, never raised."""
+
+    content: str
+    is_error: bool = False
+
+
+class TaskEnvironment:
+    """Created fresh for every attempt; ``close`` removes whatever it made on disk."""
+
+    def __init__(self, task: Task, *, scratch_root: Path | None = None) -> None:
+        self.task = task
+        self._mocks: dict[str, MockTool] = {}
+        self._used: dict[tuple[str, int], int] = {}
+        self._sandbox: Any = None
+        specs: list[ToolSpec] = []
+        builtins = [t.builtin for t in task.spec.tools if isinstance(t, BuiltinTool)]
+        if task.spec.workspace is not None or builtins:
+            from app.core.tasks.sandbox import Sandbox
+
+            workspace = task.resolve(task.spec.workspace) if task.spec.workspace else None
+            self._sandbox = Sandbox.create(workspace, scratch_root=scratch_root)
+        for entry in task.spec.tools:
+            if isinstance(entry, MockTool):
+                self._mocks[entry.name] = entry
+                specs.append(ToolSpec(entry.name, entry.description, entry.parameters))
+            else:
+                from app.core.tasks.builtin_tools import builtin_spec
+
+                specs.append(builtin_spec(entry.builtin))
+        self.tools: tuple[ToolSpec, ...] = tuple(specs)
+        self._schemas = {spec.name: spec.parameters for spec in specs}
+
+    @property
+    def workspace(self) -> Path | None:
+        return None if self._sandbox is None else self._sandbox.root  # type: ignore[no-any-return]
+
+    def validation_error(self, call: ToolCall) -> str | None:
+        """Why ``call``'s arguments break its tool's JSON Schema, or None."""
+        schema = self._schemas.get(call.name)
+        if schema is None:
+            return f"no tool named {call.name!r} was offered"
+        validator = jsonschema.Draft202012Validator(schema)
+        error = jsonschema.exceptions.best_match(validator.iter_errors(call.arguments))
+        if error is None:
+            return None
+        where = "/".join(str(p) for p in error.absolute_path)
+        return f"{where + ': ' if where else ''}{error.message}"
+
+    def execute(self, call: ToolCall) -> ToolOutput:
+        """Run one validated call. Any failure becomes an error result for the model."""
+        try:
+            if call.name in self._mocks:
+                return self._mock_result(self._mocks[call.name], call.arguments)
+            if self._sandbox is not None:
+                from app.core.tasks.builtin_tools import run_builtin
+
+                return run_builtin(self._sandbox, call.name, call.arguments)
+        except Exception as error:  # a tool must never crash the attempt
+            return ToolOutput(f"error: {type(error).__name__}: {error}", is_error=True)
+        return ToolOutput(f"error: unknown tool {call.name!r}", is_error=True)
+
+    def _mock_result(self, tool: MockTool, arguments: dict[str, Any]) -> ToolOutput:
+        for index, response in enumerate(tool.responses):
+            key = (tool.name, index)
+            if response.times is not None and self._used.get(key, 0) >= response.times:
+                continue
+            if args_mismatch(response.when, arguments) is None:
+                self._used[key] = self._used.get(key, 0) + 1
+                result = response.result
+                text = result if isinstance(result, str) else json.dumps(result)
+                return ToolOutput(text, is_error=response.is_error)
+        return ToolOutput(f"error: no result for arguments {json.dumps(arguments)}", is_error=True)
+
+    def close(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
+
+    def __enter__(self) -> TaskEnvironment:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
