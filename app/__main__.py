@@ -5,9 +5,19 @@ from __future__ import annotations
 import sys
 
 
+_CLI_WORDS = frozenset(
+    {"models", "tasks", "run", "runs", "show", "transcript", "delete", "report", "sweep",
+     "-h", "--help", "--version"}
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] in ("gui", "--smoke") or (args and args[0].startswith("-psn_")):
+    if args[:1] == ["--smoke"]:
+        from app.smoke import run_smoke
+
+        return run_smoke()
+    if not any(arg in _CLI_WORDS for arg in args):
         from app.ui.main import run_gui
 
         return run_gui(args[1:] if args and args[0] == "gui" else args)

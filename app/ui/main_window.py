@@ -1,0 +1,338 @@
+"""The main window: navigation, menus and shortcuts, and the life cycle of runs."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QByteArray, QSettings, QSize, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
+
+import app
+from app.core.engine import Engine
+from app.core.events import RunFinished
+from app.core.modelref import ModelRef
+from app.core.plan import RunPlan
+from app.ui.bridge import EventBridge
+from app.ui.history_page import HistoryPage
+from app.ui.live_run_page import LiveRunPage
+from app.ui.models_page import ModelsPage
+from app.ui.run_setup_page import RunRequest, RunSetupPage
+from app.ui.run_state import RunState
+from app.ui.settings_dialog import SettingsDialog
+from app.ui.workers import RunController, describe_error
+
+log = logging.getLogger(__name__)
+
+PAGES = ("Models", "Run setup", "Live run", "History")
+MODELS, SETUP, LIVE, HISTORY = range(len(PAGES))
+CLOSE_WAIT_S = 10.0
+
+
+def record_id(record: object) -> str:
+    """The attempt id of a stored attempt record."""
+    return str(getattr(record, "attempt_id", None) or record.id)
+
+
+class MainWindow(QMainWindow):
+    """Owns the engine's event bridge and the run controller; pages only lay out and ask."""
+
+    def __init__(self, engine: Engine, *, owns_engine: bool = True) -> None:
+        super().__init__()
+        self.engine = engine
+        self._owns_engine = owns_engine
+        self._closed = False
+        self.setWindowTitle(f"AgentGap {app.__version__}")
+        self.bridge = EventBridge(self)
+        self._unsubscribe = engine.bus.subscribe(self.bridge.submit)
+        self.controller = RunController(engine, self)
+
+        self.models_page = ModelsPage(engine)
+        self.setup_page = RunSetupPage()
+        self.live_page = LiveRunPage(engine.repository.transcript)
+        self.history_page = HistoryPage(engine)
+        self.nav = QListWidget()
+        self.nav.addItems(PAGES)
+        self.nav.setFixedWidth(150)
+        self.nav.setSpacing(2)
+        row_height = self.fontMetrics().height() + 14
+        for row in range(self.nav.count()):
+            self.nav.item(row).setSizeHint(QSize(0, row_height))
+        self.stack = QStackedWidget()
+        for page in (self.models_page, self.setup_page, self.live_page, self.history_page):
+            self.stack.addWidget(page)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.currentRowChanged.connect(self._on_page_changed)
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.run_status = QLabel()
+        self.statusBar().addPermanentWidget(self.run_status)
+
+        self._build_menus()
+        self._connect_pages()
+        self.setup_page.set_catalog(engine.catalog)
+        self.setup_page.apply_defaults(engine.settings)
+        if engine.catalog.errors:
+            self.statusBar().showMessage(
+                f"{len(engine.catalog.errors)} task file(s) could not be loaded (see the log).", 10000
+            )
+        self.show_page(MODELS)
+        self._restore_geometry()
+        QTimer.singleShot(0, self.models_page.refresh)
+
+    # ---- construction ---------------------------------------------------------------
+
+    def _action(self, text: str, shortcut: QKeySequence | str | None, slot: object) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.setToolTipsVisible(True)
+        self.new_run_action = self._action("&New run", "Ctrl+N", lambda: self.show_page(SETUP))
+        self.export_action = self._action("&Export…", "Ctrl+E", lambda: None)
+        self.export_action.setEnabled(False)
+        self.export_action.setToolTip("Reports (HTML, Markdown, CSV, JSON) are not available yet")
+        quit_action = self._action("&Quit", "Ctrl+Q", self.close)
+        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        file_menu.addActions([self.new_run_action, self.export_action])
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+
+        edit_menu = bar.addMenu("&Edit")
+        self.preferences_action = self._action("&Preferences…", None, self.open_preferences)
+        self.preferences_action.setShortcuts(
+            [QKeySequence(QKeySequence.StandardKey.Preferences), QKeySequence("Ctrl+,")]
+        )
+        self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        edit_menu.addAction(self.preferences_action)
+
+        run_menu = bar.addMenu("&Run")
+        self.start_action = self._action("&Start", "Ctrl+R", self.start_from_setup)
+        self.cancel_action = self._action("&Cancel", "Ctrl+.", self.cancel_run)
+        self.cancel_action.setEnabled(False)
+        self.refresh_action = self._action("&Refresh models", "F5", self.models_page.refresh)
+        run_menu.addActions([self.start_action, self.cancel_action])
+        run_menu.addSeparator()
+        run_menu.addAction(self.refresh_action)
+
+        view_menu = bar.addMenu("&View")
+        for i, name in enumerate(PAGES):
+            view_menu.addAction(self._action(name, f"Ctrl+{i + 1}", lambda _=False, p=i: self.show_page(p)))
+
+        help_menu = bar.addMenu("&Help")
+        about = self._action("&About AgentGap", None, self.show_about)
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+        help_menu.addAction(about)
+
+    def _connect_pages(self) -> None:
+        self.bridge.events_arrived.connect(self.live_page.on_events)
+        self.models_page.discovered.connect(self.setup_page.set_hosts)
+        self.models_page.demo_requested.connect(self.try_demo)
+        self.setup_page.start_requested.connect(self.start_run)
+        self.live_page.cancel_requested.connect(self.cancel_run)
+        self.live_page.setup_requested.connect(lambda: self.show_page(SETUP))
+        self.history_page.open_requested.connect(self.open_run)
+        self.history_page.resume_requested.connect(self.resume_run)
+        self.controller.run_finished.connect(self._on_run_finished)
+        self.controller.run_failed.connect(self._on_run_failed)
+
+    def show_page(self, page: int) -> None:
+        self.nav.setCurrentRow(page)
+
+    @Slot(int)
+    def _on_page_changed(self, page: int) -> None:
+        if page == HISTORY:
+            self.history_page.reload()
+
+    # ---- runs -----------------------------------------------------------------------
+
+    def _task_titles(self) -> dict[str, str]:
+        return {t.id: t.spec.title for t in self.engine.catalog.tasks()}
+
+    @Slot()
+    def start_from_setup(self) -> None:
+        reason = self.setup_page.blocking_reason()
+        if reason:
+            self.show_page(SETUP)
+            self.statusBar().showMessage(reason, 5000)
+            return
+        self.start_run(self.setup_page.request())
+
+    @Slot(object)
+    def start_run(self, request: RunRequest) -> None:
+        """Plan (stored before anything runs), then execute on the run thread."""
+        if self.controller.running:
+            return
+        models = [ModelRef(m.provider, m.host, m.name) for m in request.models]
+        digests = {ModelRef(m.provider, m.host, m.name): m.digest for m in request.models}
+        try:
+            plan = self.engine.plan(
+                models,
+                list(request.tasks),
+                repeats=request.repeats,
+                settings=[request.settings],
+                name=request.name,
+                digests=digests,
+            )
+        except Exception as error:
+            log.exception("cannot plan the run")
+            QMessageBox.warning(self, "Start run", f"The run could not be planned: {describe_error(error)}")
+            return
+        state = RunState(plan.run_id, plan.name, plan.attempts, self._task_titles(), live=True)
+        self._launch(plan, state, resume=False)
+
+    def _launch(self, plan: RunPlan, state: RunState, *, resume: bool) -> None:
+        self.bridge.drain()  # events of an earlier run must not reach the new state
+        self.live_page.show_run(state)
+        self.controller.start(plan, resume=resume)
+        self.setup_page.set_run_active(True)
+        self.history_page.set_active_run(plan.run_id)
+        self.cancel_action.setEnabled(True)
+        self.run_status.setText(f"Running “{plan.name}”")
+        self.show_page(LIVE)
+
+    @Slot()
+    def cancel_run(self) -> None:
+        if self.controller.running:
+            self.controller.cancel()
+            self.live_page.set_cancelling()
+            self.cancel_action.setEnabled(False)
+
+    @Slot(object)
+    def _on_run_finished(self, finished: RunFinished) -> None:
+        self.bridge.drain()
+        self._run_ended("")
+        verb = "cancelled" if finished.cancelled else "finished"
+        self.run_status.setText(f"Run {verb}: {finished.completed_attempts} attempt(s) completed")
+
+    @Slot(str)
+    def _on_run_failed(self, message: str) -> None:
+        self.bridge.drain()
+        self._run_ended(message)
+        self.run_status.setText("The run stopped with an error")
+
+    def _run_ended(self, message: str) -> None:
+        self.live_page.run_ended(message)
+        self.setup_page.set_run_active(False)
+        self.history_page.set_active_run(None)
+        self.cancel_action.setEnabled(False)
+
+    def _stored_state(self, run_id: str) -> tuple[RunPlan, RunState]:
+        repository = self.engine.repository
+        plan = repository.load_plan(run_id)
+        state = RunState(plan.run_id, plan.name, plan.attempts, self._task_titles(), live=False)
+        for record in repository.attempts(run_id):
+            state.mark_stored(record_id(record), record.outcome, getattr(record, "detail", "") or "")
+        return plan, state
+
+    @Slot(str)
+    def open_run(self, run_id: str) -> None:
+        """Show a stored run's grid and transcripts, read-only."""
+        try:
+            _, state = self._stored_state(run_id)
+        except Exception as error:
+            log.exception("cannot open run %s", run_id)
+            QMessageBox.warning(self, "Open run", f"The run could not be opened: {describe_error(error)}")
+            return
+        self.live_page.show_run(state)
+        self.show_page(LIVE)
+
+    @Slot(str)
+    def resume_run(self, run_id: str) -> None:
+        """Run the attempts of a stored run that never finished."""
+        if self.controller.running:
+            QMessageBox.information(self, "Resume run", "Wait for the current run to finish, or cancel it.")
+            return
+        try:
+            plan, state = self._stored_state(run_id)
+            pending = self.engine.repository.unfinished_attempts(run_id)
+        except Exception as error:
+            log.exception("cannot resume run %s", run_id)
+            QMessageBox.warning(self, "Resume run", f"The run could not be resumed: {describe_error(error)}")
+            return
+        if not pending:
+            QMessageBox.information(self, "Resume run", "Every attempt of this run has finished.")
+            return
+        state.mark_resuming(a.attempt_id for a in pending)
+        self._launch(plan, state, resume=True)
+
+    # ---- dialogs --------------------------------------------------------------------
+
+    @Slot()
+    def try_demo(self) -> None:
+        self.setup_page.select_demo_models()
+        self.show_page(SETUP)
+
+    @Slot()
+    def open_preferences(self) -> None:
+        from app.core.config import save_settings
+
+        dialog = SettingsDialog(self.engine.settings, self)
+        if dialog.exec() != SettingsDialog.DialogCode.Accepted or dialog.result_settings is None:
+            return
+        old_hosts = self.engine.settings.hosts
+        self.engine.settings = dialog.result_settings
+        save_settings(self.engine.settings)
+        self.setup_page.apply_defaults(self.engine.settings)
+        if dialog.result_settings.hosts != old_hosts:
+            self.models_page.refresh()
+
+    @Slot()
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About AgentGap",
+            f"<h3>AgentGap {app.__version__}</h3>"
+            "<p>Which of your local models can actually work as an agent? AgentGap runs each "
+            "model N times through tiered agent tasks with real tools, shows every tool call, "
+            "and keeps every attempt.</p>"
+            f"<p>Database: <code>{self.engine.db_path}</code></p>",
+        )
+
+    # ---- window state ---------------------------------------------------------------
+
+    def _restore_geometry(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1180, 760)
+        state = settings.value("window/state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Cancel a running run and wait for its thread, then release the engine."""
+        if self._closed:
+            event.accept()
+            return
+        self.controller.cancel()
+        if not self.controller.wait(CLOSE_WAIT_S):
+            log.warning("the run thread did not stop within %.0f s", CLOSE_WAIT_S)
+        self.models_page.wait_for_discovery(1.0)
+        settings = QSettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+        self._unsubscribe()
+        self.bridge.stop()
+        if self._owns_engine:
+            self.engine.close()
+        self._closed = True
+        event.accept()

@@ -1,0 +1,128 @@
+"""History: finished runs are listed, open read-only from the store, resume, and delete."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from app.core.cancel import CancelToken
+from app.core.config import AppSettings
+from app.core.engine import Engine
+from app.core.plan import RunPlan
+from app.ui.main_window import HISTORY, LIVE, MainWindow
+from tests.ui.conftest import WindowFactory
+from tests.ui.ui_driver import choose, wait_until
+
+
+def _finished_run(engine: Engine, name: str = "baseline readiness") -> RunPlan:
+    models = [engine.parse_model("sim:competent"), engine.parse_model("sim:prose-only")]
+    plan = engine.plan(models, engine.catalog.tasks("readiness"), repeats=1, name=name)
+    engine.execute(plan, CancelToken())
+    return plan
+
+
+@pytest.fixture
+def engine(tmp_path: Path, settings: AppSettings) -> Engine:
+    return Engine(db_path=tmp_path / "agentgap.db", settings=settings, simulated_pace=0.0)
+
+
+def _history(window: MainWindow) -> list[str]:
+    model = window.history_page.model
+    return [model.index(r, 1).data() for r in range(model.rowCount())]
+
+
+def test_history_lists_a_finished_run_and_delete_removes_it_after_confirmation(
+    open_window: WindowFactory, engine: Engine, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = _finished_run(engine)
+    window = open_window(engine=engine)
+    window.show_page(HISTORY)
+    page = window.history_page
+    assert _history(window) == ["baseline readiness"]
+    model = page.model
+    assert model.index(0, 4).data() == "14/14"
+    assert re.fullmatch(r"\d+%", model.index(0, 5).data())
+    assert "sim:competent" in model.index(0, 2).data()
+
+    asked: list[str] = []
+
+    def confirm(*args: object, **kwargs: object) -> QMessageBox.StandardButton:
+        asked.append(str(args[2]))
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", confirm)
+    page.table.selectRow(0)
+    page.delete_button.click()
+    assert asked and "baseline readiness" in asked[0]
+    assert _history(window) == []
+    assert engine.repository.list_runs(limit=10, offset=0, search=None) == []
+    assert "No runs yet" in page.empty.text()
+    with pytest.raises(KeyError):
+        engine.repository.load_plan(plan.run_id)
+
+
+def test_declining_the_confirmation_keeps_the_run(
+    open_window: WindowFactory, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _finished_run(engine)
+    window = open_window(engine=engine)
+    window.show_page(HISTORY)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    window.history_page.table.selectRow(0)
+    window.history_page.delete_button.click()
+    assert _history(window) == ["baseline readiness"]
+
+
+def test_filter_and_open_a_stored_run_read_only(open_window: WindowFactory, engine: Engine, qtbot: QtBot) -> None:
+    _finished_run(engine, "first")
+    _finished_run(engine, "second")
+    window = open_window(engine=engine)
+    window.show_page(HISTORY)
+    page = window.history_page
+    assert sorted(_history(window)) == ["first", "second"]
+    page.filter.setText("second")
+    wait_until(lambda: _history(window) == ["second"], qtbot, timeout_s=5)
+
+    page.table.selectRow(0)
+    page.open_button.click()
+    assert window.stack.currentIndex() == LIVE
+    live = window.live_page
+    assert live.state is not None and not live.state.live
+    assert not live.cancel_button.isVisible()
+    grid = live.grid_model
+    assert (grid.rowCount(), grid.columnCount()) == (7, 2)
+    prose_column = [grid.index(r, 1).data() for r in range(7)]
+    assert "0/1" in prose_column  # the prose-only model fails the tool tasks
+    assert live.attempts_model.rowCount() == 14
+    text = live.transcript.toPlainText()  # the first attempt, loaded from the store
+    assert "Outcome" in text and "User" in text
+
+
+def test_resume_a_cancelled_run_finishes_the_rest(open_window: WindowFactory, qtbot: QtBot) -> None:
+    window = open_window(pace=0.3)
+    choose(window, ("competent", "text-caller"), repeats=2)
+    window.start_from_setup()
+    state = window.live_page.state
+    assert state is not None
+    wait_until(lambda: state.done >= 1, qtbot)
+    with qtbot.waitSignal(window.controller.run_finished, timeout=5_000):
+        window.cancel_run()
+    run_id = state.run_id
+    left = len(window.engine.repository.unfinished_attempts(run_id))
+    assert left > 0
+
+    window.show_page(HISTORY)
+    page = window.history_page
+    page.select_run(run_id)
+    assert page.resume_button.isEnabled()
+    with qtbot.waitSignal(window.controller.run_finished, timeout=30_000) as finished:
+        page.resume_button.click()
+    assert not finished.args[0].cancelled
+    assert window.engine.repository.unfinished_attempts(run_id) == []
+    resumed = window.live_page.state
+    assert resumed is not None and resumed.run_id == run_id
+    assert resumed.done == resumed.total == 28

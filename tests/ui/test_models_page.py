@@ -1,0 +1,106 @@
+"""Models page: the empty state without a server, the demo shortcut, and host editing."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from pytestqt.qtbot import QtBot
+
+from app.ui.host_dialog import HostDialog
+from app.ui.main_window import SETUP
+from app.ui.settings_dialog import SettingsDialog
+from tests.ui.conftest import WindowFactory, free_closed_port
+from tests.ui.ui_driver import wait_until
+
+
+def _when_modal(qtbot: QtBot, kind: type[QWidget], act: Callable[[QWidget], None]) -> None:
+    """Run ``act`` on the next modal dialog of type ``kind`` once it is shown."""
+
+    def poll() -> None:
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, kind) and dialog.isVisible():
+            act(dialog)
+        else:
+            QTimer.singleShot(20, poll)
+
+    QTimer.singleShot(0, poll)
+
+
+def _host_rows(window: object) -> list[str]:
+    model = window.models_page.tree_model  # type: ignore[attr-defined]
+    return [model.index(r, 0).data() for r in range(model.rowCount())]
+
+
+def test_empty_state_explains_how_to_start_ollama_and_demo_button_selects_demo_models(
+    open_window: WindowFactory, qtbot: QtBot, closed_port: int
+) -> None:
+    window = open_window()
+    page = window.models_page
+    assert page.empty_state.isVisibleTo(window)
+    text = page.empty_text.text()
+    assert "ollama serve" in text and "ollama pull qwen2.5:3b" in text
+    assert f"127.0.0.1:{closed_port}" in text  # one line per unreachable host
+    rows = _host_rows(window)
+    assert any(f"127.0.0.1:{closed_port}" in r and "not reachable" in r for r in rows)
+    assert any(r.startswith("Simulated demo models") for r in rows)
+
+    page.demo_button.click()
+    assert window.stack.currentIndex() == SETUP
+    chosen = {m.ref for m in window.setup_page.model_choices.selected_models()}
+    assert chosen == {"sim:competent", "sim:text-caller"}
+    assert window.setup_page.start_button.isEnabled()
+
+
+def test_host_added_in_preferences_is_saved_and_probed(open_window: WindowFactory, qtbot: QtBot) -> None:
+    window = open_window()
+    new_port = free_closed_port()
+    address = f"http://127.0.0.1:{new_port}"
+
+    def fill_host(dialog: QWidget) -> None:
+        assert isinstance(dialog, HostDialog)
+        dialog.url.setText(address)
+        dialog.label.setText("Second box")
+        dialog.accept()
+
+    def add_in_preferences(dialog: QWidget) -> None:
+        assert isinstance(dialog, SettingsDialog)
+        _when_modal(qtbot, HostDialog, fill_host)
+        dialog._add_host()  # opens the host dialog (modal, nested)
+        assert dialog.hosts_model.rowCount() == 2
+        dialog.accept()
+
+    _when_modal(qtbot, SettingsDialog, add_in_preferences)
+    window.preferences_action.trigger()
+
+    saved = json.loads(Path(os.environ["AGENTGAP_CONFIG"]).read_text())
+    assert address in [h["url"] for h in saved["hosts"]]
+    assert any(h.url == address for h in window.engine.settings.hosts)
+    wait_until(lambda: any(address in r for r in _host_rows(window)), qtbot)
+    row = next(r for r in _host_rows(window) if address in r)
+    assert "Second box" in row and "not reachable" in row
+
+
+def test_remove_server_switches_the_default_host_off(
+    open_window: WindowFactory, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, closed_port: int
+) -> None:
+    window = open_window()
+    page = window.models_page
+    model = page.tree_model
+    row = next(
+        r for r in range(model.rowCount()) if f"{closed_port}" in model.index(r, 0).data()
+    )
+    page.tree.setCurrentIndex(model.index(row, 0))
+    assert page.remove_button.isEnabled()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    page.remove_button.click()
+    wait_until(lambda: not page.discovering and all(f"{closed_port}" not in r for r in _host_rows(window)), qtbot)
+    hosts = window.engine.settings.hosts
+    assert [h.enabled for h in hosts if str(closed_port) in h.url] == [False]
+    assert page.empty_state.isVisibleTo(window)
+    assert "No server is enabled" in page.empty_text.text()

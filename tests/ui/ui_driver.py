@@ -1,0 +1,27 @@
+"""Small steps the UI tests share: wait for discovery, pick demo models, wait for a state."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from pytestqt.qtbot import QtBot
+
+from app.ui.main_window import MainWindow
+
+
+def wait_for_models(qtbot: QtBot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: window.setup_page.model_choices.rowCount() > 0, timeout=10_000)
+
+
+def choose(window: MainWindow, models: tuple[str, ...], repeats: int) -> None:
+    """Tick these simulated models (by name) and set the run count on Run setup."""
+    window.setup_page.model_choices.check_only(lambda m: m.simulated and m.name in models)
+    window.setup_page.repeats.setValue(repeats)
+
+
+def wait_until(condition: Callable[[], bool], qtbot: QtBot, timeout_s: float = 20.0) -> float:
+    """Process events until ``condition`` holds; returns the seconds it took."""
+    started = time.monotonic()
+    qtbot.waitUntil(condition, timeout=int(timeout_s * 1000))
+    return time.monotonic() - started

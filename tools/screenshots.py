@@ -1,0 +1,180 @@
+"""Regenerate the screenshots in docs/screenshots/ (light and dark) from the real app.
+
+Drives the main window offscreen over a temporary database with the simulated models
+(pace 1, so the live run is caught mid-stream) and saves one PNG per main screen:
+models (no server: the empty state), run-setup, live-run, history, preferences.
+
+    .venv/bin/python tools/screenshots.py            # both themes
+    .venv/bin/python tools/screenshots.py --theme dark
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "docs" / "screenshots"
+SIZE = (1280, 800)
+
+
+def _port_is_closed(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.3)
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _isolate() -> None:
+    """Temporary data folder, settings and keyring; no real model server in sight."""
+    home = Path(tempfile.mkdtemp(prefix="agentgap-shots-"))
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["AGENTGAP_HOME"] = str(home)
+    os.environ["AGENTGAP_CONFIG"] = str(home / "settings.json")
+    os.environ["XDG_CONFIG_HOME"] = str(home / "qt")
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    # The default address reads best in a screenshot; use it only if nothing answers there.
+    port = 11434 if _port_is_closed(11434) else _closed_port()
+    os.environ["OLLAMA_HOST"] = f"localhost:{port}"
+
+
+def shoot(theme_name: str) -> list[Path]:
+    """Take every screenshot with one palette; returns the files written."""
+    _isolate()
+    sys.path.insert(0, str(REPO))
+    from PySide6.QtWidgets import QApplication
+
+    from app.core.cancel import CancelToken
+    from app.core.config import AppSettings
+    from app.core.engine import Engine
+    from app.ui.main_window import HISTORY, MainWindow
+    from app.ui.settings_dialog import SettingsDialog
+    from app.ui.theme import apply_theme
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
+    app.setOrganizationName("AgentGap")
+    app.setApplicationName("AgentGap")
+    apply_theme(app, theme_name)
+    OUT.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def pump(seconds: float = 0.2, until: Callable[[], bool] | None = None) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            app.processEvents()
+            if until is not None and until():
+                return
+            time.sleep(0.01)
+        if until is not None and not until():
+            raise TimeoutError("the app did not reach the state to photograph")
+
+    def save(widget: object, name: str, settle: float = 0.3) -> None:
+        pump(settle)
+        path = OUT / f"{name}-{theme_name}.png"
+        widget.grab().save(str(path))  # type: ignore[attr-defined]
+        written.append(path)
+
+    db = Path(os.environ["AGENTGAP_HOME"]) / "agentgap.db"
+    history_engine = Engine(db_path=db, settings=AppSettings(), simulated_pace=0.0)
+    _seed_history(history_engine, CancelToken)
+    history_engine.close()
+
+    engine = Engine(db_path=db, settings=AppSettings(), simulated_pace=1.0)
+    window = MainWindow(engine)
+    window.resize(*SIZE)
+    window.show()
+    setup = window.setup_page
+    pump(15, until=lambda: setup.model_choices.rowCount() > 0 and not window.models_page.discovering)
+    save(window, "models")
+
+    window.models_page.demo_button.click()
+    setup.model_choices.check_only(
+        lambda m: m.simulated and m.name in ("competent", "text-caller", "looper", "prose-only")
+    )
+    setup.name.setText("Demo: four simulated models")
+    save(window, "run-setup")
+
+    setup.start_button.click()
+    live = window.live_page
+    pump(
+        90,
+        until=lambda: window.controller.running
+        and "recovered from" in live.transcript.toPlainText()
+        and "Result" in live.transcript.toPlainText(),
+    )
+    save(window, "live-run", settle=0.06)  # mid-stream: no time for the view to move on
+
+    window.show_page(HISTORY)
+    cancelled = next(r for r in engine.repository.list_runs(limit=10, offset=0, search=None)
+                     if r.name == "Cancelled half-way")
+    window.history_page.select_run(cancelled.id)
+    save(window, "history")
+
+    dialog = SettingsDialog(engine.settings, window)
+    dialog.show()
+    save(dialog, "preferences")
+    dialog.close()
+    window.close()
+    return written
+
+
+def _seed_history(engine: object, token_type: type) -> None:
+    """Two finished runs and one cancelled run, so History has something to show."""
+    from app.core.chat import GenerationSettings
+    from app.core.outcomes import ToolMode
+    from app.core.plan import AttemptSettings
+
+    tasks = engine.catalog.tasks("readiness")  # type: ignore[attr-defined]
+    sim = [engine.parse_model(f"sim:{n}") for n in ("competent", "text-caller", "verifier")]  # type: ignore[attr-defined]
+    raw = AttemptSettings(tool_mode=ToolMode.NATIVE, generation=GenerationSettings(temperature=0.0))
+    for models, settings, name in (
+        (sim, AttemptSettings(), "Readiness, three demo models"),
+        (sim[:2], raw, "Raw score: native tool calls only, temperature 0"),
+    ):
+        plan = engine.plan(models, tasks, repeats=3, settings=[settings], name=name)  # type: ignore[attr-defined]
+        engine.execute(plan, token_type())  # type: ignore[attr-defined]
+    plan = engine.plan(sim[1:], tasks, repeats=3, name="Cancelled half-way")  # type: ignore[attr-defined]
+    token = token_type()
+    done = 0
+
+    def cancel_after_some(event: object) -> None:
+        nonlocal done
+        if type(event).__name__ == "AttemptFinished":
+            done += 1
+            if done >= 20:
+                token.cancel()
+
+    unsubscribe = engine.bus.subscribe(cancel_after_some)  # type: ignore[attr-defined]
+    engine.execute(plan, token)  # type: ignore[attr-defined]
+    unsubscribe()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--theme", choices=("light", "dark"), help="one palette only (default: both)")
+    args = parser.parse_args()
+    if args.theme:
+        for path in shoot(args.theme):
+            print(path.relative_to(REPO))
+        return 0
+    status = 0
+    for name in ("light", "dark"):  # one process per palette: a clean QApplication each
+        status |= subprocess.call([sys.executable, __file__, "--theme", name])
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
