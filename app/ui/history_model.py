@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
@@ -11,23 +11,17 @@ from app.ui import theme
 from app.ui.formatting import format_rate, format_when
 from app.ui.run_models import short_model_name
 
+if TYPE_CHECKING:
+    from app.core.store.repository import RunSummary
+
 Index = QModelIndex | QPersistentModelIndex
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 30
-RESUMABLE_STATUSES = frozenset({"interrupted", "cancelled", "running", "planned", "failed"})
 STATUS_HUES = {"finished": 120, "cancelled": 45, "interrupted": 28, "failed": 0}
 
 
-def run_models(summary: Any) -> list[str]:
-    return list(getattr(summary, "models", ()) or ())
-
-
-def run_suites(summary: Any) -> list[str]:
-    return list(getattr(summary, "suites", ()) or ())
-
-
-def is_resumable(summary: Any) -> bool:
+def is_resumable(summary: RunSummary, active_run_id: str | None = None) -> bool:
     """A run with attempts left that is not executing now can be resumed."""
-    return summary.attempts_done < summary.attempts_total and summary.status in RESUMABLE_STATUSES
+    return summary.resumable and summary.id != active_run_id
 
 
 class RunHistoryModel(QAbstractTableModel):
@@ -35,15 +29,15 @@ class RunHistoryModel(QAbstractTableModel):
 
     def __init__(self) -> None:
         super().__init__()
-        self._runs: list[Any] = []
+        self._runs: list[RunSummary] = []
         self.active_run_id: str | None = None
 
-    def set_runs(self, runs: Sequence[Any]) -> None:
+    def set_runs(self, runs: Sequence[RunSummary]) -> None:
         self.beginResetModel()
         self._runs = list(runs)
         self.endResetModel()
 
-    def run_at(self, row: int) -> Any | None:
+    def run_at(self, row: int) -> RunSummary | None:
         return self._runs[row] if 0 <= row < len(self._runs) else None
 
     def row_of(self, run_id: str) -> int:
@@ -62,7 +56,7 @@ class RunHistoryModel(QAbstractTableModel):
             return self.HEADERS[section]
         return None
 
-    def status_of(self, summary: Any) -> str:
+    def status_of(self, summary: RunSummary) -> str:
         return "running" if summary.id == self.active_run_id else str(summary.status)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -76,7 +70,7 @@ class RunHistoryModel(QAbstractTableModel):
             return self._text(run, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == 2:
-                return "\n".join(run_models(run))
+                return "\n".join(run.models)
             return f"run {run.id}"
         if role == Qt.ItemDataRole.BackgroundRole and column == 6:
             hue = STATUS_HUES.get(self.status_of(run))
@@ -85,16 +79,16 @@ class RunHistoryModel(QAbstractTableModel):
             return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         return None
 
-    def _text(self, run: Any, column: int) -> str:
+    def _text(self, run: RunSummary, column: int) -> str:
         if column == 0:
             return format_when(run.created_at)
         if column == 1:
-            return str(run.name)
+            return run.name
         if column == 2:
-            models = [short_model_name(m) for m in run_models(run)]
+            models = [short_model_name(m) for m in run.models]
             return ", ".join(models[:3]) + (f" +{len(models) - 3}" if len(models) > 3 else "")
         if column == 3:
-            return ", ".join(run_suites(run))
+            return ", ".join(run.suites)
         if column == 4:
             return f"{run.attempts_done}/{run.attempts_total}"
         if column == 5:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
@@ -24,6 +24,9 @@ from PySide6.QtWidgets import (
 from app.core.engine import Engine
 from app.ui.formatting import plural
 from app.ui.history_model import RUN_ID_ROLE, RunHistoryModel, is_resumable
+
+if TYPE_CHECKING:
+    from app.core.store.repository import RunSummary
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 500
@@ -57,7 +60,7 @@ class HistoryPage(QWidget):
         self.banner.hide()
 
         self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Filter by name, model or suite…")
+        self.filter.setPlaceholderText("Filter by run name or id…")
         self.filter.setClearButtonEnabled(True)
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
@@ -136,20 +139,24 @@ class HistoryPage(QWidget):
         self.model.active_run_id = run_id
         self.reload()
 
-    def show_interrupted(self, runs: list[Any]) -> None:
-        """Offer, without blocking, to resume runs a previous session left unfinished."""
+    def show_interrupted(self, runs: list[RunSummary]) -> None:
+        """Offer, without blocking, to resume runs that stopped with attempts left."""
         self._interrupted = [r.id for r in runs]
         if not runs:
             self.banner.hide()
             return
         latest = runs[0]
         left = latest.attempts_total - latest.attempts_done
-        text = (
-            f"<b>{plural(len(runs), 'run')} did not finish</b> when AgentGap last closed. "
-            f"“{latest.name}” has {plural(left, 'attempt')} left; finished attempts are safe."
+        crashed = sum(1 for r in runs if r.status == "interrupted")
+        if crashed:
+            head = f"{plural(crashed, 'run')} stopped when AgentGap last closed"
+        else:
+            head = f"{plural(len(runs), 'cancelled run')} can be finished"
+        self.banner_text.setText(
+            f"<b>{head}.</b> “{latest.name}” has {plural(left, 'attempt')} left; "
+            "the attempts that finished are kept."
         )
-        self.banner_text.setText(text)
-        self.banner_resume.setText("Resume “" + _elide(str(latest.name), 30) + "”")
+        self.banner_resume.setText("Resume “" + _elide(latest.name, 30) + "”")
         self.banner.show()
 
     def selected_run_id(self) -> str | None:
@@ -171,7 +178,7 @@ class HistoryPage(QWidget):
         self.open_button.setToolTip(
             "This run is executing: watch it on the Live run page" if active else "Show the run's grid and transcripts (read-only)"
         )
-        resumable = run is not None and not active and is_resumable(run)
+        resumable = run is not None and is_resumable(run, self.model.active_run_id)
         self.resume_button.setEnabled(resumable)
         self.resume_button.setToolTip(
             "Run the attempts that never finished" if resumable else "Only unfinished runs can be resumed"

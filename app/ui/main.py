@@ -29,18 +29,18 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 
 def offer_resume(window: MainWindow) -> None:
-    """Runs a previous session left unfinished get a banner in History, which opens first."""
+    """Runs left unfinished get a banner in History; History opens first after a crash."""
     repository = window.engine.repository
     try:
-        mark = getattr(repository, "mark_interrupted", None)
-        if mark is not None:
-            mark()
-        interrupted = list(repository.interrupted_runs())
+        crashed = repository.mark_interrupted()  # "running" rows of a previous session
+        unfinished = repository.interrupted_runs()  # interrupted or cancelled, attempts left
     except Exception:
         log.exception("cannot look for interrupted runs")
         return
-    if interrupted:
-        window.history_page.show_interrupted(interrupted)
+    if not unfinished:
+        return
+    window.history_page.show_interrupted(unfinished)
+    if crashed:
         window.show_page(HISTORY)
 
 

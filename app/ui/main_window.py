@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 import app
+from app.core.config import save_settings
 from app.core.engine import Engine
 from app.core.events import RunFinished
 from app.core.modelref import ModelRef
@@ -35,11 +36,6 @@ log = logging.getLogger(__name__)
 PAGES = ("Models", "Run setup", "Live run", "History")
 MODELS, SETUP, LIVE, HISTORY = range(len(PAGES))
 CLOSE_WAIT_S = 10.0
-
-
-def record_id(record: object) -> str:
-    """The attempt id of a stored attempt record."""
-    return str(getattr(record, "attempt_id", None) or record.id)
 
 
 class MainWindow(QMainWindow):
@@ -238,7 +234,8 @@ class MainWindow(QMainWindow):
         plan = repository.load_plan(run_id)
         state = RunState(plan.run_id, plan.name, plan.attempts, self._task_titles(), live=False)
         for record in repository.attempts(run_id):
-            state.mark_stored(record_id(record), record.outcome, getattr(record, "detail", "") or "")
+            if record.status == "done":
+                state.mark_stored(record.id, record.outcome, record.detail)
         return plan, state
 
     @Slot(str)
@@ -281,8 +278,6 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_preferences(self) -> None:
-        from app.core.config import save_settings
-
         dialog = SettingsDialog(self.engine.settings, self)
         if dialog.exec() != SettingsDialog.DialogCode.Accepted or dialog.result_settings is None:
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 import time
 from typing import Any
 
@@ -138,7 +139,8 @@ def test_never_raises(text: str) -> None:
         assert isinstance(call.arguments, dict) and call.name
 
 
-KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(lambda k: k not in {"true", "false", "null", "None", "True", "False"})
+# Python keywords cannot be names or keyword arguments in the pythonic format.
+KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(lambda k: not keyword.iskeyword(k) and k not in {"true", "false", "null"})
 SCALARS = st.one_of(
     st.text(max_size=30),
     st.integers(min_value=-(10**9), max_value=10**9),
@@ -148,7 +150,7 @@ SCALARS = st.one_of(
 )
 VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=3)), max_leaves=6)
 ARGUMENTS = st.dictionaries(KEYS, VALUES, max_size=4)
-NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,15}", fullmatch=True).filter(lambda n: n not in {"true", "false", "null", "print"})
+NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,15}", fullmatch=True).filter(lambda n: not keyword.iskeyword(n) and n not in {"true", "false", "null", "print"})
 FORMATS = st.sampled_from([s for s in CallSource if s is not CallSource.NATIVE])
 
 

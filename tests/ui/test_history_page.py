@@ -12,7 +12,9 @@ from pytestqt.qtbot import QtBot
 from app.core.cancel import CancelToken
 from app.core.config import AppSettings
 from app.core.engine import Engine
+from app.core.events import RunStarted
 from app.core.plan import RunPlan
+from app.ui.main import offer_resume
 from app.ui.main_window import HISTORY, LIVE, MainWindow
 from tests.ui.conftest import WindowFactory
 from tests.ui.ui_driver import choose, wait_until
@@ -126,3 +128,25 @@ def test_resume_a_cancelled_run_finishes_the_rest(open_window: WindowFactory, qt
     resumed = window.live_page.state
     assert resumed is not None and resumed.run_id == run_id
     assert resumed.done == resumed.total == 28
+
+
+def test_a_run_left_running_by_a_crash_is_offered_for_resume_at_start(
+    open_window: WindowFactory, engine: Engine, qtbot: QtBot
+) -> None:
+    models = [engine.parse_model("sim:competent")]
+    plan = engine.plan(models, engine.catalog.tasks("readiness"), repeats=1, name="left running")
+    # What a crash leaves behind: the run was announced as running and never finished.
+    engine.bus.publish(RunStarted(run_id=plan.run_id, total_attempts=7, pending_attempts=7))
+    assert engine.writer.flush()
+    window = open_window(engine=engine)
+    offer_resume(window)
+
+    page = window.history_page
+    assert window.stack.currentIndex() == HISTORY
+    assert page.banner.isVisibleTo(window)
+    assert "stopped when AgentGap last closed" in page.banner_text.text()
+    assert "left running" in page.banner_resume.text()
+    with qtbot.waitSignal(window.controller.run_finished, timeout=20_000):
+        page.banner_resume.click()
+    assert engine.repository.unfinished_attempts(plan.run_id) == []
+    assert engine.repository.run_summary(plan.run_id).status == "finished"

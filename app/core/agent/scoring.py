@@ -34,21 +34,23 @@ def score_attempt(
     results: Sequence[CheckOutcome],
     checks: Sequence[Check],
 ) -> Verdict:
-    """Outcome order: infra/cancel; all checks pass; partial credit; why it stopped;
-    the first call-level failure; ``wrong_result``."""
+    """Outcome order: infra/cancel; a budget or loop stop; all checks pass; partial
+    credit; the first call-level failure; ``wrong_result``."""
     if trace.stop in (StopReason.INFRA_ERROR, StopReason.CANCELLED):
         return Verdict(_STOP_OUTCOMES[trace.stop], 0.0, trace.stop_detail)
     total = sum(r.weight for r in results) or 1.0
     score = sum(r.weight for r in results if r.passed) / total
     failed = [r for r in results if not r.passed]
-    if not failed:
-        note = f" (but {trace.stop.value} hit after finishing)" if trace.stop in _STOP_OUTCOMES else ""
-        return Verdict(Outcome.PASSED, 1.0, "all checks passed" + note)
     reason = "; ".join(f"{r.name}: {r.detail}" for r in failed)
+    if trace.stop in _STOP_OUTCOMES:
+        # It never finished its turn: a budget or a loop ended it. Work already done
+        # still shows in the score (e.g. 4 of 5 files), never as a pass.
+        detail = trace.stop_detail + (f"; {reason}" if reason else "; the checks passed")
+        return Verdict(_STOP_OUTCOMES[trace.stop], score if task.partial_credit else 0.0, detail)
+    if not failed:
+        return Verdict(Outcome.PASSED, 1.0, "all checks passed")
     if task.partial_credit and score > 0:
         return Verdict(Outcome.PARTIAL, score, reason)
-    if trace.stop in _STOP_OUTCOMES:
-        return Verdict(_STOP_OUTCOMES[trace.stop], 0.0, f"{trace.stop_detail}; {reason}".strip("; "))
     return Verdict(_call_failure(task, trace, checks, results), 0.0, reason)
 
 

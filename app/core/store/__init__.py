@@ -1,0 +1,1 @@
+"""SQLite storage: typed models, Alembic migrations, one writer thread, read queries."""

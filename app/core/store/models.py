@@ -1,0 +1,101 @@
+"""SQLAlchemy 2 typed models of runs, models, tasks, attempts and transcript events."""
+
+from __future__ import annotations
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[float] = mapped_column(Float, index=True)
+    finished_at: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    app_version: Mapped[str] = mapped_column(String(32), default="")
+    notes_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class ModelRow(Base):
+    __tablename__ = "models"
+    __table_args__ = (UniqueConstraint("provider", "host", "name", "digest", name="uq_model_identity"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    host: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    digest: Mapped[str | None] = mapped_column(String(128))
+    label: Mapped[str] = mapped_column(String(512))
+
+
+class TaskRow(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (UniqueConstraint("task_id", "content_hash", name="uq_task_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    suite: Mapped[str] = mapped_column(String(64))
+    task_id: Mapped[str] = mapped_column(String(128))
+    tier: Mapped[str] = mapped_column(String(32))
+    content_hash: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(Text, default="")
+
+
+class AttemptRow(Base):
+    __tablename__ = "attempts"
+    __table_args__ = (
+        Index("ix_attempts_run_seq", "run_id", "seq"),
+        Index("ix_attempts_run_status", "run_id", "status"),
+        Index("ix_attempts_model_task_outcome", "model_id", "task_row_id", "outcome"),
+        Index("ix_attempts_run_model_task", "run_id", "model_id", "task_row_id", "outcome"),
+        Index("ix_attempts_outcome", "outcome"),
+        Index("ix_attempts_settings", "settings_key"),
+    )
+
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
+    task_row_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    repeat: Mapped[int] = mapped_column(Integer)
+    settings_key: Mapped[str] = mapped_column(String(16))
+    settings_label: Mapped[str] = mapped_column(String(128), default="")
+    settings_json: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    score: Mapped[float | None] = mapped_column(Float)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    final_answer: Mapped[str] = mapped_column(Text, default="")
+    infra_retries: Mapped[int] = mapped_column(Integer, default=0)
+    turns: Mapped[int] = mapped_column(Integer, default=0)
+    calls_valid: Mapped[int] = mapped_column(Integer, default=0)
+    calls_recovered: Mapped[int] = mapped_column(Integer, default=0)
+    calls_malformed: Mapped[int] = mapped_column(Integer, default=0)
+    calls_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    ttft_s: Mapped[float | None] = mapped_column(Float)
+    tokens_per_s: Mapped[float | None] = mapped_column(Float)
+    load_s: Mapped[float | None] = mapped_column(Float)
+    wall_s: Mapped[float | None] = mapped_column(Float)
+    harness_s: Mapped[float | None] = mapped_column(Float)
+    started_at: Mapped[float | None] = mapped_column(Float)
+    finished_at: Mapped[float | None] = mapped_column(Float)
+    checks_json: Mapped[str] = mapped_column(Text, default="[]")
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_attempt_seq", "attempt_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    attempt_id: Mapped[str] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[float] = mapped_column(Float)
+    payload_json: Mapped[str] = mapped_column(Text)
