@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -88,7 +89,8 @@ class LiveRunPage(QWidget):
         font.setBold(True)
         self.title.setFont(font)
         self.status = QLabel()
-        self.status.setWordWrap(True)
+        # One line that never asks for a new layout when its text changes every second.
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.cancel_button = QPushButton("Cancel run")
         self.cancel_button.setToolTip("Stop the run within a second; finished attempts are kept (Ctrl+.)")
         self.cancel_button.clicked.connect(self.cancel_requested)
@@ -258,7 +260,8 @@ class LiveRunPage(QWidget):
             )
         else:
             text = f"Finished: {done} of {state.total} attempts."
-        self.status.setText(text)
+        if text != self.status.text():
+            self.status.setText(text)
 
     # ---- selection ------------------------------------------------------------------
 

@@ -45,8 +45,9 @@ class RunOverview(QSplitter):
         self.grid.setModel(grid_model)
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        # A handful of short cells: sizing columns to their header and cells stays cheap.
-        self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Widths are set once per run (fit_to): sizing to contents on every change would
+        # re-measure the column each time a cell fills in.
+        self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.grid.horizontalHeader().setMinimumSectionSize(64)
         rows = self.grid.verticalHeader()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -94,6 +95,12 @@ class RunOverview(QSplitter):
         longest = max((short_model_name(m) for m in state.models), key=len, default="Model")
         header.resizeSection(1, min(220, metrics.horizontalAdvance(longest) + pad))
         header.resizeSection(3, metrics.horizontalAdvance("Run") + pad)
+        columns = self.grid.horizontalHeader()
+        cell = metrics.horizontalAdvance("00/00 ▸")
+        for column in range(len(state.models)):
+            title = str(self.grid.model().headerData(column, Qt.Orientation.Horizontal) or "")
+            widest = max((metrics.horizontalAdvance(line) for line in title.splitlines()), default=0)
+            columns.resizeSection(column, max(cell, widest) + pad)
         self._fit_grid_height()
         QTimer.singleShot(0, self._fit_grid_height)  # again once the splitter has its real size
 
