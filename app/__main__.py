@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-
 _CLI_WORDS = frozenset(
     {"models", "tasks", "run", "runs", "show", "transcript", "delete", "report", "sweep",
      "-h", "--help", "--version"}

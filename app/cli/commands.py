@@ -21,7 +21,6 @@ from app.core.engine import Engine
 from app.core.events import event_to_dict
 from app.core.outcomes import ToolMode
 from app.core.plan import AttemptSettings
-from app.core.runner import RunnerOptions
 from app.core.tasks.loader import TaskLoadError, load_catalog
 
 

@@ -17,7 +17,7 @@ class AttemptSettings:
     """Everything about how an attempt is run that is not the model or the task."""
 
     tool_mode: ToolMode = ToolMode.RECOVERY
-    generation: GenerationSettings = GenerationSettings()
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
     max_turns: int | None = None  # None: the task's own budget
     max_tokens: int | None = None
     max_seconds: float | None = None

@@ -86,13 +86,13 @@ class Runner:
         bus: EventBus,
         *,
         options: RunnerOptions = RunnerOptions(),
-        after_attempt: Callable[[], None] | None = None,
+        after_attempt: Callable[[], object] | None = None,
     ) -> None:
         self._tasks = {t.id: t for t in tasks}
         self._providers = providers
         self._bus = bus
         self._options = options
-        self._after_attempt = after_attempt or (lambda: None)
+        self._after_attempt: Callable[[], object] = after_attempt or (lambda: None)
 
     def run(
         self,

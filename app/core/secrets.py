@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -67,10 +68,8 @@ def set_api_key(provider: str, key: str | None) -> None:
         if key:
             keyring.set_password(SERVICE, provider, key)
         else:
-            try:
+            with contextlib.suppress(PasswordDeleteError):
                 keyring.delete_password(SERVICE, provider)
-            except PasswordDeleteError:
-                pass
     except PasswordDeleteError:
         pass
     except Exception as error:

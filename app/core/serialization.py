@@ -7,19 +7,19 @@ import functools
 import types
 import typing
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
 
 
 @functools.cache
-def _hints(cls: type) -> dict[str, Any]:
+def _hints(cls: Any) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
 def build_dataclass(cls: type[T], data: dict[str, Any]) -> T:
     """Construct ``cls`` from ``data``; unknown keys are ignored so old rows still load."""
-    hints = _hints(cls)
+    hints = _hints(cast(Any, cls))
     kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         if f.name in data and f.init:

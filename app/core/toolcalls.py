@@ -220,16 +220,19 @@ def _looks_like_call_json(data: Any) -> bool:
     )
 
 
-def _parse_json_calls(raw: str, **kwargs: bool) -> Parsed:
-    return _calls_from_json(_loads(raw), **kwargs)
+def _parse_json_calls(raw: str) -> Parsed:
+    return _calls_from_json(_loads(raw))
 
 
-def _found(start: int, end: int, source: CallSource, parse: Callable[[], Parsed]) -> _Found:
+def _found(
+    start: int, end: int, source: CallSource, parse: Callable[..., Parsed], *args: Any, **kwargs: Any
+) -> _Found:
+    """Run ``parse(*args, **kwargs)``; a failure becomes a malformed span with its reason."""
     try:
-        return _Found(start, end, source, calls=parse())
+        return _Found(start, end, source, calls=parse(*args, **kwargs))
     except _Unreadable as error:
         return _Found(start, end, source, error=str(error))
-    except (ValueError, TypeError, RecursionError, MemoryError) as error:
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError) as error:
         return _Found(start, end, source, error=f"unreadable call: {type(error).__name__}")
 
 
@@ -282,7 +285,7 @@ _TOOL_CALL_OPEN = re.compile(r"<tool_call>")
 
 
 def _tool_call_tags(text: str, names: frozenset[str], budget: _Budget) -> Iterator[_Found]:
-    for match, inner_end, end, terminated in _blocks(text, _TOOL_CALL_OPEN, "</tool_call>"):
+    for match, inner_end, end, _terminated in _blocks(text, _TOOL_CALL_OPEN, "</tool_call>"):
         inner = text[match.end() : inner_end]
         function = _FUNCTION_OPEN.search(inner)
         if function is not None:
@@ -292,13 +295,16 @@ def _tool_call_tags(text: str, names: frozenset[str], budget: _Budget) -> Iterat
                 match.start(),
                 end,
                 CallSource.XML_FUNCTION,
-                lambda f=function, b=body, t=fn_end >= 0: _parse_function_block(f.group(1), b, t),
+                _parse_function_block,
+                function.group(1),
+                body,
+                fn_end >= 0,
             )
             continue
         if not inner.strip():
             yield _Found(match.start(), end, CallSource.TOOL_CALL_TAG, error="empty <tool_call> block")
             continue
-        yield _found(match.start(), end, CallSource.TOOL_CALL_TAG, lambda i=inner: _parse_json_calls(i))
+        yield _found(match.start(), end, CallSource.TOOL_CALL_TAG, _parse_json_calls, inner)
 
 
 def _function_tags(text: str, names: frozenset[str], budget: _Budget) -> Iterator[_Found]:
@@ -309,7 +315,10 @@ def _function_tags(text: str, names: frozenset[str], budget: _Budget) -> Iterato
             match.start(),
             end,
             source,
-            lambda m=match, b=body, t=terminated: _parse_function_block(m.group(1), b, t),
+            _parse_function_block,
+            match.group(1),
+            body,
+            terminated,
         )
 
 
@@ -365,7 +374,7 @@ def _python_tags(text: str, names: frozenset[str], budget: _Budget) -> Iterator[
         body_end = stop.start() if stop else len(text)
         end = stop.end() if stop else len(text)
         body = text[match.end() : body_end]
-        yield _found(match.start(), end, CallSource.PYTHON_TAG, lambda b=body: _python_tag_calls(b))
+        yield _found(match.start(), end, CallSource.PYTHON_TAG, _python_tag_calls, body)
         pos = end
 
 
@@ -389,7 +398,7 @@ _FENCE = re.compile(r"```[ \t]*(json|tool_call|tool_code|tool_calls|javascript|)
 
 
 def _fences(text: str, names: frozenset[str], budget: _Budget) -> Iterator[_Found]:
-    for match, inner_end, end, terminated in _blocks(text, _FENCE, "```"):
+    for match, inner_end, end, _terminated in _blocks(text, _FENCE, "```"):
         lang = match.group(1)
         inner = text[match.end() : inner_end]
         explicit = lang in ("tool_call", "tool_calls", "tool_code")
@@ -397,12 +406,12 @@ def _fences(text: str, names: frozenset[str], budget: _Budget) -> Iterator[_Foun
             data = _loads(inner)
         except _Unreadable:
             if lang == "tool_code" or (explicit and "(" in inner and "{" not in inner):
-                yield _found(match.start(), end, CallSource.PYTHONIC, lambda i=inner: _pythonic_calls(i, require_list=False))
+                yield _found(match.start(), end, CallSource.PYTHONIC, _pythonic_calls, inner, require_list=False)
             elif explicit or _mentions_call(inner):
                 yield _Found(match.start(), end, CallSource.JSON_FENCE, error="the fenced call is not valid JSON")
             continue
         if explicit or _looks_like_call_json(data):
-            yield _found(match.start(), end, CallSource.JSON_FENCE, lambda d=data: _calls_from_json(d))
+            yield _found(match.start(), end, CallSource.JSON_FENCE, _calls_from_json, data)
 
 
 def _mentions_call(text: str) -> bool:
@@ -552,7 +561,7 @@ def _bare_json(text: str, names: frozenset[str], budget: _Budget) -> Iterator[_F
                     pos = match.end()
                 continue
         if _looks_like_call_json(data):
-            yield _found(start, end, CallSource.BARE_JSON, lambda d=data: _calls_from_json(d, need_arguments=True))
+            yield _found(start, end, CallSource.BARE_JSON, _calls_from_json, data, need_arguments=True)
         pos = end
 
 

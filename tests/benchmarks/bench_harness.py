@@ -10,7 +10,6 @@ share of wall time. Target: under 2 ms per turn.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]

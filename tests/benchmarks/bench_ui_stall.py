@@ -33,6 +33,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from app.core.config import AppSettings, HostConfig  # noqa: E402
 from app.core.engine import Engine  # noqa: E402
 from app.core.events import Event, TextDelta  # noqa: E402
+from app.ui.main import settle_startup_garbage  # noqa: E402
 from app.ui.main_window import MainWindow  # noqa: E402
 
 MODELS = ("competent", "text-caller", "looper", "verifier")
@@ -69,6 +70,7 @@ def measure(seconds: float) -> dict[str, float]:
         deltas += sum(1 for e in batch if isinstance(e, TextDelta))
 
     window.bridge.events_arrived.connect(count)
+    settle_startup_garbage()  # as run_gui does once the window is up
     window.start_from_setup()
 
     gaps: list[float] = []

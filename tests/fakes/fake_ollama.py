@@ -9,6 +9,7 @@ fails to load, an error line after HTTP 200, plus slow, endless and dropped stre
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -87,10 +88,8 @@ class FakeOllama:
         with self._lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(2)
-            except OSError:
-                pass
 
     def script(self, model: str, *replies: FakeReply) -> None:
         with self._lock:
@@ -282,15 +281,13 @@ class FakeOllama:
                 line(chunk(content="and again "))
                 time.sleep(0.01)
             return
-        sent = 0
         for i in range(0, len(reply.thinking), reply.chunk_size):
             time.sleep(reply.delay_s)
             line(chunk(thinking=reply.thinking[i : i + reply.chunk_size]))
-        for i in range(0, len(reply.content), reply.chunk_size):
+        for sent, i in enumerate(range(0, len(reply.content), reply.chunk_size), start=1):
             if reply.delay_s:
                 time.sleep(reply.delay_s)
             line(chunk(content=reply.content[i : i + reply.chunk_size]))
-            sent += 1
             if fault == "error_mid_stream" and sent == 2:
                 line({"error": "an error was encountered while running the model: unexpected EOF"})
                 handler.wfile.write(b"0\r\n\r\n")

@@ -212,9 +212,9 @@ class AgentLoop:
             )
         )
         calls, rejected = self._read_calls(content, native, turn)
-        if not calls and not rejected and usage.done_reason == "length":
-            if self.meters.completion_tokens >= self.limits.max_tokens:
-                raise TokenBudgetExceeded()
+        out_of_tokens = self.meters.completion_tokens >= self.limits.max_tokens
+        if not calls and not rejected and usage.done_reason == "length" and out_of_tokens:
+            raise TokenBudgetExceeded()
         return content, calls, rejected
 
     def _account(self, usage: Usage, chunks: int, chars: int) -> None:

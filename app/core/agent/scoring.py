@@ -64,14 +64,15 @@ def _call_failure(
         return Outcome.UNWANTED_CALL if trace.attempted_any_call else Outcome.WRONG_RESULT
     if task.expect == "tool_use" and not trace.calls:
         rejected = {r.failure for r in trace.rejected}
-        for mode in (Outcome.MALFORMED_CALL, Outcome.UNKNOWN_TOOL, Outcome.BAD_ARGUMENTS):
-            if mode in rejected:
-                return mode
+        for rejection in (Outcome.MALFORMED_CALL, Outcome.UNKNOWN_TOOL, Outcome.BAD_ARGUMENTS):
+            if rejection in rejected:
+                return rejection
         return Outcome.NO_TOOL_CALL
     for check, result in zip(checks, results, strict=True):
         if not result.passed:
-            mode = failing_call_mode(check, trace)
-            if mode is not None:
+            found = failing_call_mode(check, trace)
+            if found is not None:
+                mode = found
                 if mode is Outcome.WRONG_TOOL and any(
                     r.failure is Outcome.UNKNOWN_TOOL for r in trace.rejected
                 ):

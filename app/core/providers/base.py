@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -135,10 +136,8 @@ def _read_on_thread(
         finally:
             close = getattr(source, "close", None)
             if close is not None:
-                try:
+                with contextlib.suppress(Exception):
                     close()
-                except Exception:  # noqa: S110 - closing a dead stream may fail
-                    pass
             box.put(_DONE)
 
     threading.Thread(target=pump, name="provider-stream", daemon=True).start()

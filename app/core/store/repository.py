@@ -6,12 +6,11 @@ Aggregates are computed in SQL so history views stay instant with many attempts.
 from __future__ import annotations
 
 import json
-
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, delete, distinct, func, select, update
+from sqlalchemy import and_, case, delete, distinct, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app import __version__
@@ -106,7 +105,7 @@ class Repository:
             }
             task_ids = {tid: self._task_id(session, tasks[tid]) for tid in {a.task_id for a in plan.attempts}}
             session.execute(
-                AttemptRow.__table__.insert(),
+                insert(AttemptRow),
                 [
                     {
                         "id": a.attempt_id,

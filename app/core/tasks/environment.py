@@ -12,6 +12,7 @@ import jsonschema
 from app.core.chat import ToolCall, ToolSpec
 from app.core.tasks.loader import Task
 from app.core.tasks.matching import args_mismatch
+from app.core.tasks.sandbox import Sandbox
 from app.core.tasks.schema import BuiltinTool, MockTool
 
 
@@ -30,14 +31,12 @@ class TaskEnvironment:
         self.task = task
         self._mocks: dict[str, MockTool] = {}
         self._used: dict[tuple[str, int], int] = {}
-        self._sandbox: Any = None
+        self.sandbox: Sandbox | None = None
         specs: list[ToolSpec] = []
         builtins = [t.builtin for t in task.spec.tools if isinstance(t, BuiltinTool)]
         if task.spec.workspace is not None or builtins:
-            from app.core.tasks.sandbox import Sandbox
-
             workspace = task.resolve(task.spec.workspace) if task.spec.workspace else None
-            self._sandbox = Sandbox.create(workspace, scratch_root=scratch_root)
+            self.sandbox = Sandbox.create(workspace, scratch_root=scratch_root)
         for entry in task.spec.tools:
             if isinstance(entry, MockTool):
                 self._mocks[entry.name] = entry
@@ -51,7 +50,7 @@ class TaskEnvironment:
 
     @property
     def workspace(self) -> Path | None:
-        return None if self._sandbox is None else self._sandbox.root  # type: ignore[no-any-return]
+        return None if self.sandbox is None else self.sandbox.root
 
     def validation_error(self, call: ToolCall) -> str | None:
         """Why ``call``'s arguments break its tool's JSON Schema, or None."""
@@ -70,10 +69,10 @@ class TaskEnvironment:
         try:
             if call.name in self._mocks:
                 return self._mock_result(self._mocks[call.name], call.arguments)
-            if self._sandbox is not None:
+            if self.sandbox is not None:
                 from app.core.tasks.builtin_tools import run_builtin
 
-                return run_builtin(self._sandbox, call.name, call.arguments)
+                return run_builtin(self.sandbox, call.name, call.arguments)
         except Exception as error:  # a tool must never crash the attempt
             return ToolOutput(f"error: {type(error).__name__}: {error}", is_error=True)
         return ToolOutput(f"error: unknown tool {call.name!r}", is_error=True)
@@ -91,9 +90,9 @@ class TaskEnvironment:
         return ToolOutput(f"error: no result for arguments {json.dumps(arguments)}", is_error=True)
 
     def close(self) -> None:
-        if self._sandbox is not None:
-            self._sandbox.close()
-            self._sandbox = None
+        if self.sandbox is not None:
+            self.sandbox.close()
+            self.sandbox = None
 
     def __enter__(self) -> TaskEnvironment:
         return self

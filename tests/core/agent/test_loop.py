@@ -43,10 +43,10 @@ def _attempt(
     task: Task,
     provider: ScriptedProvider,
     *,
-    settings: AttemptSettings = AttemptSettings(),
+    settings: AttemptSettings | None = None,
     cancel: CancelToken | None = None,
 ) -> tuple[AttemptFinished, list[Event]]:
-    plan = plan_run([ModelRef(ProviderKind.SIMULATED, "scripted", "m")], [task], repeats=1, settings=[settings])
+    plan = plan_run([ModelRef(ProviderKind.SIMULATED, "scripted", "m")], [task], repeats=1, settings=[settings or AttemptSettings()])
     events: list[Event] = []
     finished = run_attempt(
         plan.attempts[0], task, provider, events.append, cancel or CancelToken(), sleep=lambda s: False

@@ -10,7 +10,15 @@ from collections.abc import Iterator
 import pytest
 
 from app.core.cancel import Cancelled, CancelToken
-from app.core.chat import ChatRequest, GenerationSettings, Message, NativeCallsChunk, TextChunk, ToolSpec, TurnDone
+from app.core.chat import (
+    ChatRequest,
+    GenerationSettings,
+    Message,
+    NativeCallsChunk,
+    TextChunk,
+    ToolSpec,
+    TurnDone,
+)
 from app.core.providers.base import ProviderError
 from app.core.providers.ollama import OllamaProvider
 from tests.fakes.fake_ollama import FakeModel, FakeOllama, FakeReply

@@ -10,6 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from app.core.agent.attempt import run_attempt
 from app.core.cancel import CancelToken
 from app.core.chat import GenerationSettings
 from app.core.events import AttemptFinished, AttemptStarted, Event, TextDelta, ToolResult
@@ -19,7 +20,6 @@ from app.core.plan import AttemptSettings
 from app.core.providers.base import ProviderKind
 from app.core.providers.simulated import SimulatedProvider
 from app.core.runner import plan_run
-from app.core.agent.attempt import run_attempt
 from app.core.store.database import StoreError, open_database
 from app.core.store.models import Base
 from app.core.store.repository import Repository
