@@ -15,7 +15,8 @@ from pytestqt.qtbot import QtBot
 from app.ui.host_dialog import HostDialog
 from app.ui.main_window import SETUP
 from app.ui.settings_dialog import SettingsDialog
-from tests.ui.conftest import WindowFactory, free_closed_port
+from tests.fakes.fake_ollama import FakeModel, FakeOllama
+from tests.ui.conftest import WindowFactory
 from tests.ui.ui_driver import wait_until
 
 
@@ -57,33 +58,48 @@ def test_empty_state_explains_how_to_start_ollama_and_demo_button_selects_demo_m
     assert window.setup_page.start_button.isEnabled()
 
 
-def test_host_added_in_preferences_is_saved_and_probed(open_window: WindowFactory, qtbot: QtBot) -> None:
+def test_host_added_in_preferences_is_saved_and_used_by_discovery(
+    open_window: WindowFactory, qtbot: QtBot
+) -> None:
     window = open_window()
-    new_port = free_closed_port()
-    address = f"http://127.0.0.1:{new_port}"
+    models = [
+        FakeModel("qwen2.5:3b", family="qwen2", parameter_size="3.1B", loaded=True),
+        FakeModel("gemma3:4b", family="gemma3", capabilities=("completion", "vision")),
+    ]
+    with FakeOllama(models) as server:
 
-    def fill_host(dialog: QWidget) -> None:
-        assert isinstance(dialog, HostDialog)
-        dialog.url.setText(address)
-        dialog.label.setText("Second box")
-        dialog.accept()
+        def fill_host(dialog: QWidget) -> None:
+            assert isinstance(dialog, HostDialog)
+            dialog.url.setText(server.url)
+            dialog.label.setText("Second box")
+            dialog.accept()
 
-    def add_in_preferences(dialog: QWidget) -> None:
-        assert isinstance(dialog, SettingsDialog)
-        _when_modal(qtbot, HostDialog, fill_host)
-        dialog._add_host()  # opens the host dialog (modal, nested)
-        assert dialog.hosts_model.rowCount() == 2
-        dialog.accept()
+        def add_in_preferences(dialog: QWidget) -> None:
+            assert isinstance(dialog, SettingsDialog)
+            _when_modal(qtbot, HostDialog, fill_host)
+            dialog._add_host()  # opens the host dialog (modal, nested)
+            assert dialog.hosts_model.rowCount() == 2
+            dialog.accept()
 
-    _when_modal(qtbot, SettingsDialog, add_in_preferences)
-    window.preferences_action.trigger()
+        _when_modal(qtbot, SettingsDialog, add_in_preferences)
+        window.preferences_action.trigger()
 
-    saved = json.loads(Path(os.environ["AGENTGAP_CONFIG"]).read_text())
-    assert address in [h["url"] for h in saved["hosts"]]
-    assert any(h.url == address for h in window.engine.settings.hosts)
-    wait_until(lambda: any(address in r for r in _host_rows(window)), qtbot)
-    row = next(r for r in _host_rows(window) if address in r)
-    assert "Second box" in row and "not reachable" in row
+        saved = json.loads(Path(os.environ["AGENTGAP_CONFIG"]).read_text())
+        assert server.url in [h["url"] for h in saved["hosts"]]
+        assert any(h.url == server.url for h in window.engine.settings.hosts)
+        page = window.models_page
+        wait_until(lambda: any(server.url in r and "2 models" in r for r in _host_rows(window)), qtbot)
+    row = next(r for r in _host_rows(window) if server.url in r)
+    assert "Second box" in row and "version 0.12.6" in row
+    tree = page.tree_model
+    host = next(tree.index(r, 0) for r in range(tree.rowCount()) if server.url in tree.index(r, 0).data())
+    cells = [[tree.index(r, c, host).data() for c in range(8)] for r in range(tree.rowCount(host))]
+    assert ["qwen2.5:3b", "qwen2", "3.1B", "Q4_K_M", "2.0 GB", "128K", "completion, tools", "loaded"] in cells
+    gemma = next(c for c in cells if c[0] == "gemma3:4b")
+    assert "vision" in gemma[6] and "tools" not in gemma[6]
+    assert not page.empty_state.isVisibleTo(window)  # a real server answered
+    offered = {m.ref for m in window.setup_page.model_choices.models()}
+    assert f"{server.url.removeprefix('http://')}/qwen2.5:3b" in offered
 
 
 def test_remove_server_switches_the_default_host_off(
