@@ -22,6 +22,7 @@ from app.core.config import HostConfig, save_settings
 from app.core.engine import Engine
 from app.core.modelref import default_ollama_host
 from app.core.providers.base import HostStatus, ProviderKind
+from app.ui.formatting import plural
 from app.ui.host_dialog import HostDialog
 from app.ui.models_tree import HOST_ROLE, BadgeDelegate, HostModelsTreeModel
 from app.ui.workers import BackgroundCall
@@ -68,6 +69,8 @@ class ModelsPage(QWidget):
         self.busy.setTextVisible(False)
         self.busy_label = QLabel("Looking for models…")
         self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
 
         self.empty_state = QFrame()
         self.empty_state.setFrameShape(QFrame.Shape.StyledPanel)
@@ -158,10 +161,12 @@ class ModelsPage(QWidget):
         unreachable = [s for s in real if not s.reachable]
         if reachable:
             self.empty_state.hide()
-            text = f"{models} model(s) on {len(reachable)} server(s)."
-            if unreachable:
-                text += f" {len(unreachable)} server(s) could not be reached (shown in red)."
-            self.summary.setText(text)
+            lines = [f"{plural(models, 'model')} on {plural(len(reachable), 'server')}."]
+            lines += [
+                f"<b>{html.escape(s.host)}</b> did not answer: {html.escape(s.error or 'no answer')}"
+                for s in unreachable
+            ]
+            self.summary.setText("<br>".join(lines))
             return
         errors = "".join(
             f"<li><b>{html.escape(s.host)}</b>: {html.escape(s.error or 'no answer')}</li>"

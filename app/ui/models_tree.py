@@ -30,13 +30,13 @@ _HOST_ROW = 0xFFFFFFFF  # internal id of a host row; model rows carry their host
 
 
 def host_title(status: HostStatus, label: str = "") -> str:
-    """One line per host: what it is, and its models or why it could not be reached."""
+    """One line per host: what it is, and how many models it has or that it did not answer."""
     if status.provider is ProviderKind.SIMULATED:
         return f"Simulated demo models (built in) — {plural(len(status.models), 'model')}"
     kind = "Ollama" if status.provider is ProviderKind.OLLAMA else "OpenAI-compatible"
     name = f"{label} · {status.host}" if label and label != kind else status.host
     if not status.reachable:
-        return f"{kind} · {name} — not reachable: {status.error or 'no answer'}"
+        return f"{kind} · {name} — not reachable"
     version = f" (version {status.version})" if status.version else ""
     return f"{kind} · {name}{version} — {plural(len(status.models), 'model')}"
 
@@ -107,8 +107,10 @@ class HostModelsTreeModel(QAbstractItemModel):
         if column != 0:
             return None
         title = host_title(status, self._labels.get(status.host, ""))
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+        if role == Qt.ItemDataRole.DisplayRole:
             return title
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{title}\n{status.error}" if status.error else title
         if role == Qt.ItemDataRole.BackgroundRole and not status.reachable:
             return theme.tint(0, None)
         if role == Qt.ItemDataRole.FontRole:

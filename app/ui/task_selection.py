@@ -15,6 +15,7 @@ from app.ui.formatting import plural
 Index = QModelIndex | QPersistentModelIndex
 TASK_ROLE = Qt.ItemDataRole.UserRole + 20
 MODEL_INFO_ROLE = Qt.ItemDataRole.UserRole + 21
+GROUP_ROLE = Qt.ItemDataRole.UserRole + 22  # (suite id, tier or None) of a parent row
 CHECK = Qt.ItemDataRole.CheckStateRole
 Checked, Unchecked, Partial = (
     Qt.CheckState.Checked,
@@ -40,11 +41,13 @@ class TaskSelectionModel(QStandardItemModel):
         self.setHorizontalHeaderLabels(["Task", "Dimension"])
         for suite in catalog.suites.values():
             suite_item = self._parent_item(suite.spec.title or suite.id, suite.spec.description)
+            suite_item.setData((suite.id, None), GROUP_ROLE)
             for tier in suite.spec.tiers:
                 tasks = [t for t in suite.tasks if t.tier == tier]
                 if not tasks:
                     continue
                 tier_item = self._parent_item(tier, f"{suite.id} · tier {tier}")
+                tier_item.setData((suite.id, tier), GROUP_ROLE)
                 for task in tasks:
                     item = QStandardItem(task.spec.title)
                     item.setData(task, TASK_ROLE)
@@ -112,6 +115,21 @@ class TaskSelectionModel(QStandardItemModel):
         base = item.data(Qt.ItemDataRole.UserRole)
         item.setText(f"{base}  ({checked} of {plural(total, 'task')})")
         return checked, total
+
+    def check_only(self, suite: str, tier: str | None = None) -> None:
+        """Tick exactly the tasks of ``suite`` (only its ``tier`` if given), as clicks would."""
+        for row in range(self.rowCount()):
+            self.setData(self.item(row).index(), Unchecked, CHECK)
+        for row in range(self.rowCount()):
+            suite_item = self.item(row)
+            if suite_item.data(GROUP_ROLE) != (suite, None):
+                continue
+            targets = [suite_item] if tier is None else [
+                suite_item.child(r) for r in range(suite_item.rowCount())
+                if suite_item.child(r).data(GROUP_ROLE) == (suite, tier)
+            ]
+            for item in targets:
+                self.setData(item.index(), Checked, CHECK)
 
     def selected_tasks(self) -> list[Task]:
         found: list[Task] = []

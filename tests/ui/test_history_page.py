@@ -14,15 +14,20 @@ from app.core.config import AppSettings
 from app.core.engine import Engine
 from app.core.events import RunStarted
 from app.core.plan import RunPlan
+from app.core.tasks.loader import Task
 from app.ui.main import offer_resume
 from app.ui.main_window import HISTORY, LIVE, MainWindow
 from tests.ui.conftest import WindowFactory
 from tests.ui.ui_driver import choose, wait_until
 
 
+def _basic_tasks(engine: Engine) -> list[Task]:
+    return engine.catalog.tasks("readiness", "basic")
+
+
 def _finished_run(engine: Engine, name: str = "baseline readiness") -> RunPlan:
     models = [engine.parse_model("sim:competent"), engine.parse_model("sim:prose-only")]
-    plan = engine.plan(models, engine.catalog.tasks("readiness"), repeats=1, name=name)
+    plan = engine.plan(models, _basic_tasks(engine), repeats=1, name=name)
     engine.execute(plan, CancelToken())
     return plan
 
@@ -46,7 +51,8 @@ def test_history_lists_a_finished_run_and_delete_removes_it_after_confirmation(
     page = window.history_page
     assert _history(window) == ["baseline readiness"]
     model = page.model
-    assert model.index(0, 4).data() == "14/14"
+    total = 2 * len(_basic_tasks(engine))
+    assert model.index(0, 4).data() == f"{total}/{total}"
     assert re.fullmatch(r"\d+%", model.index(0, 5).data())
     assert "sim:competent" in model.index(0, 2).data()
 
@@ -96,17 +102,18 @@ def test_filter_and_open_a_stored_run_read_only(open_window: WindowFactory, engi
     assert live.state is not None and not live.state.live
     assert not live.cancel_button.isVisible()
     grid = live.grid_model
-    assert (grid.rowCount(), grid.columnCount()) == (7, 2)
-    prose_column = [grid.index(r, 1).data() for r in range(7)]
+    tasks = len(_basic_tasks(engine))
+    assert (grid.rowCount(), grid.columnCount()) == (tasks, 2)
+    prose_column = [grid.index(r, 1).data() for r in range(tasks)]
     assert "0/1" in prose_column  # the prose-only model fails the tool tasks
-    assert live.attempts_model.rowCount() == 14
+    assert live.attempts_model.rowCount() == 2 * tasks
     text = live.transcript.toPlainText()  # the first attempt, loaded from the store
     assert "Outcome" in text and "User" in text
 
 
 def test_resume_a_cancelled_run_finishes_the_rest(open_window: WindowFactory, qtbot: QtBot) -> None:
     window = open_window(pace=0.3)
-    choose(window, ("competent", "text-caller"), repeats=2)
+    tasks = choose(window, ("competent", "text-caller"), repeats=2)
     window.start_from_setup()
     state = window.live_page.state
     assert state is not None
@@ -127,16 +134,17 @@ def test_resume_a_cancelled_run_finishes_the_rest(open_window: WindowFactory, qt
     assert window.engine.repository.unfinished_attempts(run_id) == []
     resumed = window.live_page.state
     assert resumed is not None and resumed.run_id == run_id
-    assert resumed.done == resumed.total == 28
+    assert resumed.done == resumed.total == 2 * 2 * tasks
 
 
 def test_a_run_left_running_by_a_crash_is_offered_for_resume_at_start(
     open_window: WindowFactory, engine: Engine, qtbot: QtBot
 ) -> None:
     models = [engine.parse_model("sim:competent")]
-    plan = engine.plan(models, engine.catalog.tasks("readiness"), repeats=1, name="left running")
+    plan = engine.plan(models, _basic_tasks(engine), repeats=1, name="left running")
     # What a crash leaves behind: the run was announced as running and never finished.
-    engine.bus.publish(RunStarted(run_id=plan.run_id, total_attempts=7, pending_attempts=7))
+    count = len(plan.attempts)
+    engine.bus.publish(RunStarted(run_id=plan.run_id, total_attempts=count, pending_attempts=count))
     assert engine.writer.flush()
     window = open_window(engine=engine)
     offer_resume(window)

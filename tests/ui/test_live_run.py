@@ -28,10 +28,11 @@ def test_run_from_setup_fills_grid_and_streams_tool_call_cards(
     open_window: WindowFactory, qtbot: QtBot
 ) -> None:
     window = open_window(pace=0.5)
-    choose(window, DEMO, repeats=1)
+    tasks = choose(window, DEMO, repeats=1, tier=None)  # the whole readiness suite
+    assert tasks == len(window.engine.catalog.tasks("readiness")) > 0
     setup = window.setup_page
     assert setup.start_button.isEnabled()
-    assert "2 models × 7 tasks × 1 run = 14 attempts" in setup.summary.text()
+    assert f"2 models × {tasks} tasks × 1 run = {2 * tasks} attempts" in setup.summary.text()
 
     qtbot.mouseClick(setup.start_button, Qt.MouseButton.LeftButton)
     assert window.stack.currentIndex() == LIVE
@@ -42,11 +43,11 @@ def test_run_from_setup_fills_grid_and_streams_tool_call_cards(
     with qtbot.waitSignal(window.controller.run_finished, timeout=30_000):
         pass
     grid = page.grid_model
-    assert (grid.rowCount(), grid.columnCount()) == (7, 2)
-    cells = [grid.index(r, c).data() for r in range(7) for c in range(2)]
+    assert (grid.rowCount(), grid.columnCount()) == (tasks, 2)
+    cells = [grid.index(r, c).data() for r in range(tasks) for c in range(2)]
     assert all(re.fullmatch(r"[01]/1", text) for text in cells), cells
-    assert page.progress.value() == page.progress.maximum() == 14
-    assert "Finished: 14 of 14" in page.status.text()
+    assert page.progress.value() == page.progress.maximum() == 2 * tasks
+    assert f"Finished: {2 * tasks} of {2 * tasks}" in page.status.text()
 
     state = page.state
     assert state is not None
@@ -66,7 +67,7 @@ def test_run_from_setup_fills_grid_and_streams_tool_call_cards(
 
 def test_raw_text_of_a_recovered_call_opens_on_demand(open_window: WindowFactory, qtbot: QtBot) -> None:
     window = open_window(pace=0.0)
-    choose(window, ("text-caller",), repeats=1)
+    choose(window, ("text-caller",), repeats=1, tier="protocol")
     window.start_from_setup()
     with qtbot.waitSignal(window.controller.run_finished, timeout=20_000):
         pass

@@ -59,7 +59,7 @@ def test_empty_state_explains_how_to_start_ollama_and_demo_button_selects_demo_m
 
 
 def test_host_added_in_preferences_is_saved_and_used_by_discovery(
-    open_window: WindowFactory, qtbot: QtBot
+    open_window: WindowFactory, qtbot: QtBot, closed_port: int
 ) -> None:
     window = open_window()
     models = [
@@ -94,10 +94,13 @@ def test_host_added_in_preferences_is_saved_and_used_by_discovery(
     tree = page.tree_model
     host = next(tree.index(r, 0) for r in range(tree.rowCount()) if server.url in tree.index(r, 0).data())
     cells = [[tree.index(r, c, host).data() for c in range(8)] for r in range(tree.rowCount(host))]
-    assert ["qwen2.5:3b", "qwen2", "3.1B", "Q4_K_M", "2.0 GB", "128K", "completion, tools", "loaded"] in cells
+    assert ["qwen2.5:3b", "qwen2", "3.1B", "Q4_K_M", "2.0 GB", "128K", "tools", "loaded"] in cells
     gemma = next(c for c in cells if c[0] == "gemma3:4b")
     assert "vision" in gemma[6] and "tools" not in gemma[6]
     assert not page.empty_state.isVisibleTo(window)  # a real server answered
+    summary = page.summary.text()  # the other host's error stays visible, one line
+    assert "2 models on 1 server" in summary
+    assert f"127.0.0.1:{closed_port}</b> did not answer" in summary
     offered = {m.ref for m in window.setup_page.model_choices.models()}
     assert f"{server.url.removeprefix('http://')}/qwen2.5:3b" in offered
 

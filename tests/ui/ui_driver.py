@@ -14,10 +14,16 @@ def wait_for_models(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: window.setup_page.model_choices.rowCount() > 0, timeout=10_000)
 
 
-def choose(window: MainWindow, models: tuple[str, ...], repeats: int) -> None:
-    """Tick these simulated models (by name) and set the run count on Run setup."""
-    window.setup_page.model_choices.check_only(lambda m: m.simulated and m.name in models)
-    window.setup_page.repeats.setValue(repeats)
+def choose(
+    window: MainWindow, models: tuple[str, ...], repeats: int, tier: str | None = "basic"
+) -> int:
+    """On Run setup, tick these simulated models and the readiness tasks (of one tier, or
+    all with ``tier=None``) and set the run count; returns how many tasks are ticked."""
+    setup = window.setup_page
+    setup.model_choices.check_only(lambda m: m.simulated and m.name in models)
+    setup.task_model.check_only("readiness", tier)
+    setup.repeats.setValue(repeats)
+    return len(setup.task_model.selected_tasks())
 
 
 def wait_until(condition: Callable[[], bool], qtbot: QtBot, timeout_s: float = 20.0) -> float:
