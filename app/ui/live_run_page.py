@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.events import Event
+from app.ui.elided_label import ElidedLabel
 from app.ui.formatting import format_duration, plural
 from app.ui.progress_strip import ProgressStrip
 from app.ui.run_models import AttemptListModel, RunGridModel
@@ -82,8 +83,7 @@ class LiveRunPage(QWidget):
 
     def _build_run_view(self) -> QWidget:
         page = QWidget()
-        self.title = QLabel()
-        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.title = ElidedLabel()
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setBold(True)
@@ -106,8 +106,7 @@ class LiveRunPage(QWidget):
         self.follow = self.overview.follow
         self.follow.toggled.connect(self._on_follow_toggled)
 
-        self.transcript_title = QLabel("Transcript")
-        self.transcript_title.setTextFormat(Qt.TextFormat.PlainText)
+        self.transcript_title = ElidedLabel("Transcript")
         self.transcript = TranscriptView()
 
         top = QHBoxLayout()

@@ -52,8 +52,8 @@ class RunOverview(QSplitter):
         rows = self.grid.verticalHeader()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         rows.setDefaultSectionSize(row_height)
-        rows.setMaximumWidth(200)  # long task titles elide; the tooltip has them whole
-        rows.setTextElideMode(Qt.TextElideMode.ElideRight)
+        rows.setMaximumWidth(240)  # long task titles elide; the tooltip has them whole
+        rows.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # variants differ at the end
 
         self.attempt_table = QTableView()
         self.attempt_table.setModel(attempts_model)
