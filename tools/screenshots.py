@@ -19,6 +19,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.core.engine import Engine
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "docs" / "screenshots"
@@ -54,9 +58,8 @@ def shoot(theme_name: str) -> list[Path]:
     """Take every screenshot with one palette; returns the files written."""
     _isolate()
     sys.path.insert(0, str(REPO))
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QWidget
 
-    from app.core.cancel import CancelToken
     from app.core.config import AppSettings
     from app.core.engine import Engine
     from app.ui.main_window import HISTORY, MainWindow
@@ -81,15 +84,15 @@ def shoot(theme_name: str) -> list[Path]:
         if until is not None and not until():
             raise TimeoutError("the app did not reach the state to photograph")
 
-    def save(widget: object, name: str, settle: float = 0.3) -> None:
+    def save(widget: QWidget, name: str, settle: float = 0.3) -> None:
         pump(settle)
         path = OUT / f"{name}-{theme_name}.png"
-        widget.grab().save(str(path))  # type: ignore[attr-defined]
+        widget.grab().save(str(path))
         written.append(path)
 
     db = Path(os.environ["AGENTGAP_HOME"]) / "agentgap.db"
     history_engine = Engine(db_path=db, settings=AppSettings(), simulated_pace=0.0)
-    _seed_history(history_engine, CancelToken)
+    _seed_history(history_engine)
     history_engine.close()
 
     engine = Engine(db_path=db, settings=AppSettings(), simulated_pace=1.0)
@@ -131,34 +134,36 @@ def shoot(theme_name: str) -> list[Path]:
     return written
 
 
-def _seed_history(engine: object, token_type: type) -> None:
+def _seed_history(engine: Engine) -> None:
     """Two finished runs and one cancelled run, so History has something to show."""
+    from app.core.cancel import CancelToken
     from app.core.chat import GenerationSettings
+    from app.core.events import AttemptFinished, Event
     from app.core.outcomes import ToolMode
     from app.core.plan import AttemptSettings
 
-    tasks = engine.catalog.tasks("readiness")  # type: ignore[attr-defined]
-    sim = [engine.parse_model(f"sim:{n}") for n in ("competent", "text-caller", "verifier")]  # type: ignore[attr-defined]
+    tasks = engine.catalog.tasks("readiness")
+    sim = [engine.parse_model(f"sim:{n}") for n in ("competent", "text-caller", "verifier")]
     raw = AttemptSettings(tool_mode=ToolMode.NATIVE, generation=GenerationSettings(temperature=0.0))
     for models, settings, name in (
         (sim, AttemptSettings(), "Readiness, three demo models"),
         (sim[:2], raw, "Raw score: native tool calls only, temperature 0"),
     ):
-        plan = engine.plan(models, tasks, repeats=3, settings=[settings], name=name)  # type: ignore[attr-defined]
-        engine.execute(plan, token_type())  # type: ignore[attr-defined]
-    plan = engine.plan(sim[1:], tasks, repeats=3, name="Cancelled half-way")  # type: ignore[attr-defined]
-    token = token_type()
+        plan = engine.plan(models, tasks, repeats=3, settings=[settings], name=name)
+        engine.execute(plan, CancelToken())
+    plan = engine.plan(sim[1:], tasks, repeats=3, name="Cancelled half-way")
+    token = CancelToken()
     done = 0
 
-    def cancel_after_some(event: object) -> None:
+    def cancel_after_some(event: Event) -> None:
         nonlocal done
-        if type(event).__name__ == "AttemptFinished":
+        if isinstance(event, AttemptFinished):
             done += 1
             if done >= 20:
                 token.cancel()
 
-    unsubscribe = engine.bus.subscribe(cancel_after_some)  # type: ignore[attr-defined]
-    engine.execute(plan, token)  # type: ignore[attr-defined]
+    unsubscribe = engine.bus.subscribe(cancel_after_some)
+    engine.execute(plan, token)
     unsubscribe()
 
 

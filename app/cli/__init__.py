@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     transcript.add_argument("attempt")
     transcript.add_argument("--json", action="store_true")
 
+    report = sub.add_parser("report", help="export runs as HTML, Markdown, CSV or JSON")
+    report.add_argument("runs", nargs="+", metavar="RUN")
+    report.add_argument("--format", "-f", choices=("html", "md", "csv", "json"), default="html")
+    report.add_argument("-o", "--output", type=Path, required=True, help="file to write")
+
     delete = sub.add_parser("delete", help="delete a run and its attempts")
     delete.add_argument("run")
     return parser

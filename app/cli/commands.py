@@ -324,6 +324,23 @@ def cmd_transcript(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from app.core.reports.data import build_report
+    from app.core.reports.export import write_report
+
+    with _engine(args) as engine:
+        for run_id in args.runs:
+            try:
+                engine.repository.run_summary(run_id)
+            except KeyError:
+                raise UserError(f"no run {run_id!r}; see `agentgap runs`") from None
+        data = build_report(engine.repository, args.runs)
+    written = write_report(data, args.format, args.output)
+    for path in written:
+        print(path)
+    return 0
+
+
 def cmd_delete(args: argparse.Namespace) -> int:
     with _engine(args) as engine:
         try:

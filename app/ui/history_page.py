@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -43,6 +44,7 @@ class HistoryPage(QWidget):
         super().__init__(parent)
         self._engine = engine
         self._interrupted: list[str] = []
+        self._stale = True
         self.model = RunHistoryModel()
 
         self.banner = QFrame()
@@ -107,8 +109,18 @@ class HistoryPage(QWidget):
 
     # ---- data -----------------------------------------------------------------------
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.reload()
+
     @Slot()
     def reload(self) -> None:
+        """Read the run summaries again (later, on showing, when the page is hidden)."""
+        if not self.isVisible():
+            self._stale = True
+            return
+        self._stale = False
         selected = self.selected_run_id()
         search = self.filter.text().strip()
         try:

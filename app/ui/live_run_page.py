@@ -164,7 +164,7 @@ class LiveRunPage(QWidget):
         if state.live:
             self._eta_timer.start()
         elif state.order:
-            self._select_attempt(state.order[0])
+            self.select_attempt(state.order[0])
 
     def run_ended(self, message: str = "") -> None:
         """The worker is done (finished, cancelled or failed); ``message`` explains a failure."""
@@ -182,7 +182,7 @@ class LiveRunPage(QWidget):
             self.show_run(self._live)
             latest = self._live.latest_started()
             if latest is not None and self.follow.isChecked():
-                self._select_attempt(latest)
+                self.select_attempt(latest)
 
     def set_cancelling(self) -> None:
         self.cancel_button.setEnabled(False)
@@ -232,7 +232,7 @@ class LiveRunPage(QWidget):
         running = [a for a in state.attempts.values() if a.status is AttemptStatus.RUNNING]
         latest = max(running, key=lambda a: a.started_seq).attempt_id if running else None
         if latest is not None and latest != self.transcript.attempt_id:
-            self._select_attempt(latest)
+            self.select_attempt(latest)
 
     def _update_progress(self, failure: str = "") -> None:
         state = self._state
@@ -264,7 +264,8 @@ class LiveRunPage(QWidget):
 
     # ---- selection ------------------------------------------------------------------
 
-    def _select_attempt(self, attempt_id: str) -> None:
+    def select_attempt(self, attempt_id: str) -> None:
+        """Select ``attempt_id`` in the list and show its transcript."""
         row = self.attempts_model.row_of(attempt_id)
         if row < 0:
             return
@@ -303,14 +304,14 @@ class LiveRunPage(QWidget):
             return
         chosen = max(started, key=lambda a: (a.status is AttemptStatus.RUNNING, a.started_seq, a.repeat))
         self.follow.setChecked(False)
-        self._select_attempt(chosen.attempt_id)
+        self.select_attempt(chosen.attempt_id)
 
     @Slot(bool)
     def _on_follow_toggled(self, checked: bool) -> None:
         if checked and self._state is not None:
             latest = self._state.latest_started()
             if latest is not None:
-                self._select_attempt(latest)
+                self.select_attempt(latest)
 
     def _show_transcript(self, attempt_id: str) -> None:
         state = self._state

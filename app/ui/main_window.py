@@ -20,16 +20,16 @@ import app
 from app.core.config import save_settings
 from app.core.engine import Engine
 from app.core.events import RunFinished
-from app.core.modelref import ModelRef
 from app.core.plan import RunPlan
 from app.ui.bridge import EventBridge
 from app.ui.history_page import HistoryPage
 from app.ui.live_run_page import LiveRunPage
 from app.ui.models_page import ModelsPage
+from app.ui.run_launcher import RunLauncher
 from app.ui.run_setup_page import RunRequest, RunSetupPage
 from app.ui.run_state import RunState
 from app.ui.settings_dialog import SettingsDialog
-from app.ui.workers import RunController, describe_error
+from app.ui.workers import RunController
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ class MainWindow(QMainWindow):
         self.bridge = EventBridge(self)
         self._unsubscribe = engine.bus.subscribe(self.bridge.submit)
         self.controller = RunController(engine, self)
+        self.launcher = RunLauncher(engine, self)
 
         self.models_page = ModelsPage(engine)
         self.setup_page = RunSetupPage()
@@ -145,6 +146,9 @@ class MainWindow(QMainWindow):
         self.live_page.setup_requested.connect(lambda: self.show_page(SETUP))
         self.history_page.open_requested.connect(self.open_run)
         self.history_page.resume_requested.connect(self.resume_run)
+        self.launcher.launch_ready.connect(self._launch)
+        self.launcher.run_opened.connect(self._on_run_opened)
+        self.launcher.failed.connect(self._on_launch_failed)
         self.controller.run_finished.connect(self._on_run_finished)
         self.controller.run_failed.connect(self._on_run_failed)
 
@@ -158,9 +162,6 @@ class MainWindow(QMainWindow):
 
     # ---- runs -----------------------------------------------------------------------
 
-    def _task_titles(self) -> dict[str, str]:
-        return {t.id: t.spec.title for t in self.engine.catalog.tasks()}
-
     @Slot()
     def start_from_setup(self) -> None:
         reason = self.setup_page.blocking_reason()
@@ -172,28 +173,14 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def start_run(self, request: RunRequest) -> None:
-        """Plan (stored before anything runs), then execute on the run thread."""
-        if self.controller.running:
+        """Store the plan (on a worker, before anything runs), then execute it."""
+        if self.controller.running or not self.launcher.plan(request):
             return
-        models = [ModelRef(m.provider, m.host, m.name) for m in request.models]
-        digests = {ModelRef(m.provider, m.host, m.name): m.digest for m in request.models}
-        try:
-            plan = self.engine.plan(
-                models,
-                list(request.tasks),
-                repeats=request.repeats,
-                settings=[request.settings],
-                name=request.name,
-                digests=digests,
-            )
-        except Exception as error:
-            log.exception("cannot plan the run")
-            QMessageBox.warning(self, "Start run", f"The run could not be planned: {describe_error(error)}")
-            return
-        state = RunState(plan.run_id, plan.name, plan.attempts, self._task_titles(), live=True)
-        self._launch(plan, state, resume=False)
+        self.setup_page.set_run_active(True)
+        self.statusBar().showMessage("Storing the plan…", 3000)
 
-    def _launch(self, plan: RunPlan, state: RunState, *, resume: bool) -> None:
+    @Slot(object, object, bool)
+    def _launch(self, plan: RunPlan, state: RunState, resume: bool) -> None:
         self.bridge.drain()  # events of an earlier run must not reach the new state
         self.live_page.show_run(state)
         self.controller.start(plan, resume=resume)
@@ -229,24 +216,13 @@ class MainWindow(QMainWindow):
         self.history_page.set_active_run(None)
         self.cancel_action.setEnabled(False)
 
-    def _stored_state(self, run_id: str) -> tuple[RunPlan, RunState]:
-        repository = self.engine.repository
-        plan = repository.load_plan(run_id)
-        state = RunState(plan.run_id, plan.name, plan.attempts, self._task_titles(), live=False)
-        for record in repository.attempts(run_id):
-            if record.status == "done":
-                state.mark_stored(record.id, record.outcome, record.detail)
-        return plan, state
-
     @Slot(str)
     def open_run(self, run_id: str) -> None:
-        """Show a stored run's grid and transcripts, read-only."""
-        try:
-            _, state = self._stored_state(run_id)
-        except Exception as error:
-            log.exception("cannot open run %s", run_id)
-            QMessageBox.warning(self, "Open run", f"The run could not be opened: {describe_error(error)}")
-            return
+        """Show a stored run's grid and transcripts, read-only (loaded on a worker)."""
+        self.launcher.open(run_id)
+
+    @Slot(object)
+    def _on_run_opened(self, state: RunState) -> None:
         self.live_page.show_run(state)
         self.show_page(LIVE)
 
@@ -256,18 +232,15 @@ class MainWindow(QMainWindow):
         if self.controller.running:
             QMessageBox.information(self, "Resume run", "Wait for the current run to finish, or cancel it.")
             return
-        try:
-            plan, state = self._stored_state(run_id)
-            pending = self.engine.repository.unfinished_attempts(run_id)
-        except Exception as error:
-            log.exception("cannot resume run %s", run_id)
-            QMessageBox.warning(self, "Resume run", f"The run could not be resumed: {describe_error(error)}")
-            return
-        if not pending:
-            QMessageBox.information(self, "Resume run", "Every attempt of this run has finished.")
-            return
-        state.mark_resuming(a.attempt_id for a in pending)
-        self._launch(plan, state, resume=True)
+        if self.launcher.resume(run_id):
+            self.setup_page.set_run_active(True)
+
+    @Slot(str, str)
+    def _on_launch_failed(self, title: str, message: str) -> None:
+        if not self.controller.running:
+            self.setup_page.set_run_active(False)
+        log.warning("%s: %s", title, message)
+        QMessageBox.warning(self, title, message)
 
     # ---- dialogs --------------------------------------------------------------------
 
@@ -321,6 +294,7 @@ class MainWindow(QMainWindow):
         self.controller.cancel()
         if not self.controller.wait(CLOSE_WAIT_S):
             log.warning("the run thread did not stop within %.0f s", CLOSE_WAIT_S)
+        self.launcher.wait(CLOSE_WAIT_S)
         self.models_page.wait_for_discovery(1.0)
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())

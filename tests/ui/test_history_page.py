@@ -18,7 +18,7 @@ from app.core.tasks.loader import Task
 from app.ui.main import offer_resume
 from app.ui.main_window import HISTORY, LIVE, MainWindow
 from tests.ui.conftest import WindowFactory
-from tests.ui.ui_driver import choose, wait_until
+from tests.ui.ui_driver import choose, start_run, wait_until
 
 
 def _basic_tasks(engine: Engine) -> list[Task]:
@@ -96,8 +96,8 @@ def test_filter_and_open_a_stored_run_read_only(open_window: WindowFactory, engi
     wait_until(lambda: _history(window) == ["second"], qtbot, timeout_s=5)
 
     page.table.selectRow(0)
-    page.open_button.click()
-    assert window.stack.currentIndex() == LIVE
+    page.open_button.click()  # loads the run on a worker
+    wait_until(lambda: window.stack.currentIndex() == LIVE, qtbot, timeout_s=5)
     live = window.live_page
     assert live.state is not None and not live.state.live
     assert not live.cancel_button.isVisible()
@@ -114,9 +114,7 @@ def test_filter_and_open_a_stored_run_read_only(open_window: WindowFactory, engi
 def test_resume_a_cancelled_run_finishes_the_rest(open_window: WindowFactory, qtbot: QtBot) -> None:
     window = open_window(pace=0.3)
     tasks = choose(window, ("competent", "text-caller"), repeats=2)
-    window.start_from_setup()
-    state = window.live_page.state
-    assert state is not None
+    state = start_run(window, qtbot)
     wait_until(lambda: state.done >= 1, qtbot)
     with qtbot.waitSignal(window.controller.run_finished, timeout=5_000):
         window.cancel_run()

@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 from app.ui.main_window import LIVE
 from app.ui.run_state import AttemptStatus
 from tests.ui.conftest import WindowFactory
-from tests.ui.ui_driver import choose, wait_until
+from tests.ui.ui_driver import choose, start_run, wait_until
 
 DEMO = ("competent", "text-caller")
 CHAIN = "readiness.chain.order-status"
@@ -35,7 +35,8 @@ def test_run_from_setup_fills_grid_and_streams_tool_call_cards(
     assert f"2 models × {tasks} tasks × 1 run = {2 * tasks} attempts" in setup.summary.text()
 
     qtbot.mouseClick(setup.start_button, Qt.MouseButton.LeftButton)
-    assert window.stack.currentIndex() == LIVE
+    assert not setup.start_button.isEnabled()  # no second run while the plan is stored
+    wait_until(lambda: window.stack.currentIndex() == LIVE, qtbot, timeout_s=10)
     page = window.live_page
     transcript = page.transcript
     # While the run executes, the followed transcript streams and shows tool-call cards.
@@ -54,12 +55,12 @@ def test_run_from_setup_fills_grid_and_streams_tool_call_cards(
     by_model = {
         a.model: a.attempt_id for a in state.attempts.values() if a.task_id == CHAIN
     }
-    page._select_attempt(by_model["sim:text-caller"])
+    page.select_attempt(by_model["sim:text-caller"])
     recovered = _plain(transcript.toPlainText())
     assert "Tool call find_customer recovered from <tool_call> tag" in recovered
     assert "Outcome" in recovered
 
-    page._select_attempt(by_model["sim:competent"])
+    page.select_attempt(by_model["sim:competent"])
     native = _plain(transcript.toPlainText())
     assert "Tool call find_customer native" in native
     assert "recovered from" not in native
@@ -75,7 +76,7 @@ def test_raw_text_of_a_recovered_call_opens_on_demand(open_window: WindowFactory
     state = page.state
     assert state is not None
     attempt = next(a for a in state.attempts.values() if a.task_id == CHAIN)
-    page._select_attempt(attempt.attempt_id)
+    page.select_attempt(attempt.attempt_id)
     view = page.transcript
     before = view.toPlainText()
     assert "show the text it was recovered from" in before
@@ -92,10 +93,8 @@ def test_cancel_stops_within_a_second_and_keeps_finished_attempts(
 ) -> None:
     window = open_window(pace=1.0)
     choose(window, DEMO, repeats=3)
-    window.start_from_setup()
+    state = start_run(window, qtbot)
     page = window.live_page
-    state = page.state
-    assert state is not None
     wait_until(lambda: state.done >= 2 and state.running > 0, qtbot)
 
     started = time.monotonic()
@@ -123,9 +122,7 @@ def test_closing_the_window_mid_run_cancels_and_joins_without_a_dialog(
         monkeypatch.setattr(QMessageBox, name, lambda *a, _n=name, **k: dialogs.append(_n))
     window = open_window(pace=1.0)
     choose(window, DEMO, repeats=3)
-    window.start_from_setup()
-    state = window.live_page.state
-    assert state is not None
+    state = start_run(window, qtbot)
     wait_until(lambda: state.running > 0, qtbot)
 
     started = time.monotonic()

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.ui.host_dialog import HostDialog
-from app.ui.main_window import SETUP
+from app.ui.main_window import SETUP, MainWindow
 from app.ui.settings_dialog import SettingsDialog
 from tests.fakes.fake_ollama import FakeModel, FakeOllama
 from tests.ui.conftest import WindowFactory
@@ -33,8 +33,8 @@ def _when_modal(qtbot: QtBot, kind: type[QWidget], act: Callable[[QWidget], None
     QTimer.singleShot(0, poll)
 
 
-def _host_rows(window: object) -> list[str]:
-    model = window.models_page.tree_model  # type: ignore[attr-defined]
+def _host_rows(window: MainWindow) -> list[str]:
+    model = window.models_page.tree_model
     return [model.index(r, 0).data() for r in range(model.rowCount())]
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pytestqt.qtbot import QtBot
 
 from app.ui.main_window import MainWindow
+from app.ui.run_state import RunState
 
 
 def wait_for_models(qtbot: QtBot, window: MainWindow) -> None:
@@ -31,3 +32,12 @@ def wait_until(condition: Callable[[], bool], qtbot: QtBot, timeout_s: float = 2
     started = time.monotonic()
     qtbot.waitUntil(condition, timeout=int(timeout_s * 1000))
     return time.monotonic() - started
+
+
+def start_run(window: MainWindow, qtbot: QtBot) -> RunState:
+    """Press Start (Ctrl+R) and wait until the stored plan is executing; returns its state."""
+    window.start_from_setup()
+    qtbot.waitUntil(lambda: window.controller.running or window.live_page.live_state is not None)
+    state = window.live_page.live_state
+    assert state is not None
+    return state

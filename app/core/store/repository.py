@@ -84,6 +84,35 @@ class Repository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
+    @property
+    def database(self) -> Database:
+        return self._db
+
+    def method_notes(self, run_ids: list[str] | tuple[str, ...] | Any) -> dict[str, str]:
+        """What a reader needs to judge the numbers: settings, digests, task hashes, versions."""
+        ids = list(run_ids)
+        with self._db.sessions() as session:
+            settings = sorted(set(session.scalars(select(AttemptRow.settings_json).where(AttemptRow.run_id.in_(ids)))))
+            models = session.execute(
+                select(ModelRow.label, ModelRow.digest)
+                .join(AttemptRow, AttemptRow.model_id == ModelRow.id)
+                .where(AttemptRow.run_id.in_(ids))
+                .distinct()
+            ).all()
+            tasks = session.execute(
+                select(TaskRow.task_id, TaskRow.content_hash)
+                .join(AttemptRow, AttemptRow.task_row_id == TaskRow.id)
+                .where(AttemptRow.run_id.in_(ids))
+                .distinct()
+            ).all()
+            versions = sorted(set(session.scalars(select(RunRow.app_version).where(RunRow.id.in_(ids)))))
+        return {
+            "settings": "\n".join(settings),
+            "model digests": "\n".join(f"{label}: {digest or 'unknown'}" for label, digest in sorted(models)),
+            "task hashes": "\n".join(f"{task}: {digest}" for task, digest in sorted(tasks)),
+            "app versions": ", ".join(versions),
+        }
+
     # ---- writing the plan -------------------------------------------------------
 
     def create_run(self, plan: RunPlan, tasks: Mapping[str, Task]) -> None:

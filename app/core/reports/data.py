@@ -1,0 +1,145 @@
+"""Everything a report shows, gathered once from the store (aggregates in SQL)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from app import __version__
+from app.core.events import Event
+from app.core.metrics import Rate, pass_hat_k
+from app.core.outcomes import Outcome
+from app.core.store.aggregates import CellStats, cell_stats, outcome_counts, repeat_passes
+from app.core.store.repository import AttemptRecord, Repository, RunSummary
+
+SCHEMA_VERSION = 1
+CODE_SUITE = "oneshot"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelReport:
+    model: str
+    agent: Rate  # every suite but the one-shot code control
+    code: Rate  # the one-shot suite
+    by_tier: dict[str, Rate]
+    failures: dict[Outcome, int]
+    infra_errors: int
+    pass_hat_k: float | None
+    k: int
+    mean_turns_on_pass: float | None
+    tokens_per_s: float | None
+    mean_wall_s: float | None
+    malformed_calls: int
+    budget_exceeded: int
+    simulated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FailureExample:
+    attempt: AttemptRecord
+    transcript: list[Event]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportData:
+    runs: list[RunSummary]
+    generated_at: float
+    app_version: str
+    models: list[ModelReport]
+    tasks: list[tuple[str, str, str]]  # (suite, tier, task id)
+    cells: dict[tuple[str, str], Rate]  # (task id, model) -> rate
+    attempts: list[AttemptRecord]
+    failures: list[FailureExample] = field(default_factory=list)
+    method: dict[str, str] = field(default_factory=dict)
+
+
+def build_report(repo: Repository, run_ids: Sequence[str], *, failure_examples: int = 12) -> ReportData:
+    runs = [repo.run_summary(run_id) for run_id in run_ids]
+    db = repo.database
+    stats = cell_stats(db, run_ids)
+    counts = outcome_counts(db, run_ids)
+    repeats = repeat_passes(db, run_ids)
+    attempts = [a for run_id in run_ids for a in repo.attempts(run_id)]
+    models = sorted({s.model for s in stats})
+    tasks = sorted({(s.suite, s.tier, s.task_id) for s in stats})
+    cells: dict[tuple[str, str], Rate] = {}
+    for s in stats:
+        old = cells.get((s.task_id, s.model), Rate(0, 0))
+        cells[(s.task_id, s.model)] = Rate(old.passed + s.passed, old.scored + s.scored)
+    reports = [_model_report(m, [s for s in stats if s.model == m], counts, repeats) for m in models]
+    failed = [a for a in attempts if a.outcome is not None and a.outcome.counts_in_score and not a.outcome.is_pass]
+    picked = _spread(failed, failure_examples)
+    failures = [FailureExample(a, repo.transcript(a.id)) for a in picked]
+    return ReportData(
+        runs=runs,
+        generated_at=time.time(),
+        app_version=__version__,
+        models=reports,
+        tasks=tasks,
+        cells=cells,
+        attempts=attempts,
+        failures=failures,
+        method=repo.method_notes(run_ids),
+    )
+
+
+def _model_report(model: str, stats: list[CellStats], counts: Sequence[object], repeats: dict[tuple[str, str], list[bool]]) -> ModelReport:
+    agent = [s for s in stats if s.suite != CODE_SUITE]
+    code = [s for s in stats if s.suite == CODE_SUITE]
+    by_tier: dict[str, list[CellStats]] = defaultdict(list)
+    for s in agent:
+        by_tier[f"{s.suite}/{s.tier}"].append(s)
+    failures: Counter[Outcome] = Counter()
+    infra = 0
+    for c in counts:
+        if getattr(c, "model", None) != model:
+            continue
+        outcome, n = c.outcome, c.count  # type: ignore[attr-defined]
+        if outcome is Outcome.INFRA_ERROR:
+            infra += n
+        elif outcome.counts_in_score and not outcome.is_pass:
+            failures[outcome] += n
+    runs = [v for (m, _), v in repeats.items() if m == model]
+    k = min((len(r) for r in runs), default=0)
+    passes = [s for s in stats if s.mean_turns_on_pass is not None]
+    rates = [s.mean_tokens_per_s for s in stats if s.mean_tokens_per_s]
+    walls = [s.mean_wall_s for s in stats if s.mean_wall_s]
+    return ModelReport(
+        model=model,
+        agent=_rate(agent),
+        code=_rate(code),
+        by_tier={tier: _rate(group) for tier, group in sorted(by_tier.items())},
+        failures=dict(failures.most_common()),
+        infra_errors=infra,
+        pass_hat_k=pass_hat_k(runs, k) if k >= 2 else None,
+        k=k,
+        mean_turns_on_pass=_weighted([(s.mean_turns_on_pass, s.passed) for s in passes]),
+        tokens_per_s=sum(rates) / len(rates) if rates else None,
+        mean_wall_s=sum(walls) / len(walls) if walls else None,
+        malformed_calls=sum(s.malformed_calls for s in stats),
+        budget_exceeded=sum(s.budget_exceeded for s in stats),
+        simulated=model.startswith("sim:"),
+    )
+
+
+def _rate(stats: Sequence[CellStats]) -> Rate:
+    return Rate(sum(s.passed for s in stats), sum(s.scored for s in stats))
+
+
+def _weighted(pairs: Sequence[tuple[float | None, int]]) -> float | None:
+    total = sum(n for v, n in pairs if v is not None)
+    return sum((v or 0) * n for v, n in pairs) / total if total else None
+
+
+def _spread(failed: list[AttemptRecord], limit: int) -> list[AttemptRecord]:
+    """Up to ``limit`` failures, one per (model, failure mode) first, so every kind shows."""
+    seen: set[tuple[str, Outcome | None]] = set()
+    first: list[AttemptRecord] = []
+    rest: list[AttemptRecord] = []
+    for attempt in failed:
+        key = (attempt.model, attempt.outcome)
+        (rest if key in seen else first).append(attempt)
+        seen.add(key)
+    return (first + rest)[:limit]

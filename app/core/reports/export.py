@@ -1,0 +1,160 @@
+"""Write a report as self-contained HTML, Markdown, CSV (one row per attempt) or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from app.core.events import event_to_dict
+from app.core.reports import svg
+from app.core.reports.data import SCHEMA_VERSION, ReportData
+
+FORMATS = ("html", "md", "csv", "json")
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+CSV_FIELDS = (
+    "id", "run_id", "model", "suite", "tier", "task_id", "repeat", "settings_label", "settings_key",
+    "status", "outcome", "score", "turns", "calls_valid", "calls_recovered", "calls_malformed",
+    "prompt_tokens", "completion_tokens", "tokens_per_s", "ttft_s", "wall_s", "harness_s",
+    "infra_retries", "detail",
+)
+
+
+def write_report(data: ReportData, fmt: str, path: Path) -> list[Path]:
+    """Write ``data`` as ``fmt`` to ``path``; returns every file written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "json":
+        path.write_text(to_json(data), encoding="utf-8")
+    elif fmt == "csv":
+        path.write_text(to_csv(data), encoding="utf-8", newline="")
+    elif fmt == "md":
+        return _write_markdown(data, path)
+    elif fmt == "html":
+        path.write_text(to_html(data), encoding="utf-8")
+    else:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return [path]
+
+
+def to_json(data: ReportData) -> str:
+    payload: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": data.generated_at,
+        "app_version": data.app_version,
+        "runs": [asdict(r) for r in data.runs],
+        "models": [_model_json(m) for m in data.models],
+        "table": [
+            {"suite": s, "tier": t, "task_id": task, "cells": {
+                m.model: {"passed": data.cells[(task, m.model)].passed, "scored": data.cells[(task, m.model)].scored}
+                for m in data.models if (task, m.model) in data.cells
+            }}
+            for s, t, task in data.tasks
+        ],
+        "attempts": [_attempt_json(a) for a in data.attempts],
+        "method": data.method,
+    }
+    return json.dumps(payload, indent=2, default=str)
+
+
+def _model_json(m: Any) -> dict[str, Any]:
+    return {
+        "model": m.model,
+        "simulated": m.simulated,
+        "agent": _rate_json(m.agent),
+        "code": _rate_json(m.code),
+        "by_tier": {tier: _rate_json(rate) for tier, rate in m.by_tier.items()},
+        "failures": {o.value: n for o, n in m.failures.items()},
+        "infra_errors": m.infra_errors,
+        "pass_hat_k": m.pass_hat_k,
+        "k": m.k,
+        "mean_turns_on_pass": m.mean_turns_on_pass,
+        "tokens_per_s": m.tokens_per_s,
+        "mean_wall_s": m.mean_wall_s,
+        "malformed_calls": m.malformed_calls,
+        "budget_exceeded": m.budget_exceeded,
+    }
+
+
+def _rate_json(rate: Any) -> dict[str, Any]:
+    low, high = rate.interval
+    return {"passed": rate.passed, "scored": rate.scored, "rate": rate.value, "ci95": [low, high]}
+
+
+def _attempt_json(a: Any) -> dict[str, Any]:
+    data = asdict(a)
+    data["outcome"] = a.outcome.value if a.outcome else None
+    return data
+
+
+def to_csv(data: ReportData) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    for attempt in data.attempts:
+        writer.writerow(_attempt_json(attempt))
+    return buffer.getvalue()
+
+
+def charts(data: ReportData) -> dict[str, str]:
+    """The report's charts as standalone SVG documents."""
+    tiers = sorted({tier for m in data.models for tier in m.by_tier})
+    result = {
+        "pass-rate-by-tier": svg.rate_bars(
+            "Pass rate by tier (95% interval)",
+            tiers,
+            [(m.model, [m.by_tier.get(t) or _empty() for t in tiers]) for m in data.models],
+        ),
+        "failure-modes": svg.failure_bars(
+            "How failed attempts ended", [m.model for m in data.models], [m.failures for m in data.models]
+        ),
+    }
+    gap = [(m.model, m.code.value, m.agent.value) for m in data.models if m.code.scored and m.agent.scored]
+    if gap:
+        result["agent-vs-code"] = svg.gap_scatter("Agent score vs code score", [(n, c or 0.0, a or 0.0) for n, c, a in gap])
+    return result
+
+
+def _empty() -> Any:
+    from app.core.metrics import Rate
+
+    return Rate(0, 0)
+
+
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    env.filters["pct"] = lambda v: "—" if v is None else f"{100 * v:.0f}%"
+    env.filters["num"] = lambda v, d=1: "—" if v is None else f"{v:.{d}f}"
+    env.filters["when"] = lambda t: datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M")
+    return env
+
+
+def to_html(data: ReportData) -> str:
+    return _environment().get_template("report.html.j2").render(
+        data=data, charts=charts(data), transcripts=[[event_to_dict(e) for e in f.transcript] for f in data.failures]
+    )
+
+
+def to_markdown(data: ReportData, chart_files: dict[str, str] | None = None) -> str:
+    return _environment().get_template("report.md.j2").render(data=data, chart_files=chart_files or {})
+
+
+def _write_markdown(data: ReportData, path: Path) -> list[Path]:
+    folder = path.with_suffix("")
+    folder = folder.parent / f"{folder.name}-charts"
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    files: dict[str, str] = {}
+    for name, document in charts(data).items():
+        chart = folder / f"{name}.svg"
+        chart.write_text(document, encoding="utf-8")
+        files[name] = f"{folder.name}/{chart.name}"
+        written.append(chart)
+    path.write_text(to_markdown(data, files), encoding="utf-8")
+    return [path, *written]
