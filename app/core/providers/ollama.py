@@ -61,7 +61,7 @@ class OllamaProvider(Provider):
     def _unreachable(self, error: Exception) -> str:
         return (
             f"No Ollama server at {self.host} ({type(error).__name__}). "
-            "Start it with `ollama serve`, or add the right host in Settings."
+            "Start it with `ollama serve`, or add the right host in Preferences."
         )
 
     def _show(self, name: str) -> Any:

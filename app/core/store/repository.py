@@ -233,7 +233,7 @@ class Repository:
             return self._specs(session, AttemptRow.run_id == run_id, AttemptRow.status != "done")
 
     def mark_interrupted(self) -> list[str]:
-        """Runs left 'running' or 'planned' by a crash become 'interrupted'; returns their ids."""
+        """Runs left "running" by a crash become "interrupted"; returns their ids."""
         with self._db.sessions.begin() as session:
             ids = list(session.scalars(select(RunRow.id).where(RunRow.status.in_(("running",)))))
             if ids:

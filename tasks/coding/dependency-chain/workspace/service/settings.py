@@ -1,0 +1,3 @@
+DB_HOST = "db"
+DB_PORT = 5433
+DB_NAME = "orders"

@@ -1,0 +1,10 @@
+from providers import delta
+from providers.http import CALLS
+
+
+def test_default_and_explicit_timeout():
+    CALLS.clear()
+    delta.fetch("/ping")
+    delta.fetch("/ping", timeout_s=5)
+    assert [c["timeout"] for c in CALLS] == [30, 5]
+    assert CALLS[0]["url"] == "https://delta.example.test/ping"
