@@ -1,7 +1,6 @@
 from service import settings
 from service.api import database_url
 
-
 def test_port_fixed_at_source():
     assert settings.DB_PORT == 5432
 

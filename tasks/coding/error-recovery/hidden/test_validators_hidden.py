@@ -1,6 +1,5 @@
 from app.validators import validate_email, validate_username
 
-
 def test_valid():
     for good in ("ana@example.com", "x.y+tag@sub.domain.org"):
         assert validate_email(good), good

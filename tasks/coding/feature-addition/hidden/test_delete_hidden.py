@@ -1,7 +1,5 @@
 import importlib
-
 from shop import db, routes
-
 
 def test_delete_existing_then_missing():
     importlib.reload(db); importlib.reload(routes)

@@ -1,6 +1,5 @@
 from inventory import Line, low_stock, total_value
 
-
 def test_total():
     assert total_value([Line("a", 2.5, 4), Line("b", 10.0, 1), Line("c", 0.1, 3)]) == 20.3
     assert total_value([]) == 0

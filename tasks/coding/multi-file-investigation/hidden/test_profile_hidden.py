@@ -1,6 +1,5 @@
 from web.app import handle
 
-
 def test_anonymous_gets_401():
     assert handle("/profile", {})["status"] == 401
 

@@ -1,7 +1,6 @@
 import pytest
 from stats import mean
 
-
 def test_mean():
     assert mean([1, 2, 3, 4]) == 2.5
 

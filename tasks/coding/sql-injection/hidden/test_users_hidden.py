@@ -1,6 +1,5 @@
 from db.users import connect, find_user, search_users
 
-
 def _db():
     c = connect()
     c.executemany("INSERT INTO users (name, email) VALUES (?, ?)", [("ana", "ana@x.test"), ("bob", "bob@x.test"), ("o'neil", "o@x.test")])

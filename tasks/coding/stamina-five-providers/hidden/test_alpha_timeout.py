@@ -1,7 +1,6 @@
 from providers import alpha
 from providers.http import CALLS
 
-
 def test_default_and_explicit_timeout():
     CALLS.clear()
     alpha.fetch("/ping")

@@ -1,7 +1,6 @@
 from providers import gamma
 from providers.http import CALLS
 
-
 def test_default_and_explicit_timeout():
     CALLS.clear()
     gamma.fetch("/ping")

@@ -1,7 +1,6 @@
 import pytest
 from roman import to_roman
 
-
 def test_more():
     assert to_roman(3999) == "MMMCMXCIX"
     assert to_roman(2026) == "MMXXVI"

@@ -1,4 +1,2 @@
-import os
-import sys
-
+import sys, os
 sys.path.insert(0, os.path.dirname(__file__))

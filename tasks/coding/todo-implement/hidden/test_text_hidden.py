@@ -1,6 +1,5 @@
-from textkit.numbers import clamp
 from textkit.strings import count_words, slugify, truncate
-
+from textkit.numbers import clamp
 
 def test_slugify():
     assert slugify("Hello, World!") == "hello-world"
