@@ -102,9 +102,8 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         file_menu.setToolTipsVisible(True)
         self.new_run_action = self._action("&New run", "Ctrl+N", lambda: self.show_page(SETUP))
-        self.export_action = self._action("&Export…", "Ctrl+E", lambda: None)
-        self.export_action.setEnabled(False)
-        self.export_action.setToolTip("Reports (HTML, Markdown, CSV, JSON) are not available yet")
+        self.export_action = self._action("&Export…", "Ctrl+E", self.export_report)
+        self.export_action.setToolTip("Save the shown run as HTML, Markdown, CSV or JSON")
         quit_action = self._action("&Quit", "Ctrl+Q", self.close)
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         file_menu.addActions([self.new_run_action, self.export_action])
@@ -136,6 +135,17 @@ class MainWindow(QMainWindow):
         about = self._action("&About AgentGap", None, self.show_about)
         about.setMenuRole(QAction.MenuRole.AboutRole)
         help_menu.addAction(about)
+
+    def export_report(self) -> None:
+        """Export the run on the Live run page, else the one selected in History."""
+        from app.ui.export_dialog import export_run
+
+        state = self.live_page.state
+        run_id = state.run_id if state is not None else self.history_page.selected_run_id()
+        if run_id is None:
+            QMessageBox.information(self, "Export", "Open or run something first: there is no run to export.")
+            return
+        self._export = export_run(self, self.engine, run_id)
 
     def _connect_pages(self) -> None:
         self.bridge.events_arrived.connect(self.live_page.on_events)
