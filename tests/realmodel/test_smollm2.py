@@ -98,7 +98,7 @@ def test_endless_answer_is_a_token_budget(base_url: str, home: Path, tmp_path: P
         "id: degenerate.repeat\ntitle: Repeat forever\ntier: basic\nexpect: answer\n"
         "prompt: Write the word banana over and over again, forever, never stop.\n"
         "budgets: {max_tokens: 96}\n"
-        "checks: [{type: answer, regex: '^.{0,40}$'}]\nreference: [{answer: no}]\n"
+        "checks: [{type: answer, regex: '^.{0,40}$'}]\nreference: [{answer: 'Banana.'}]\n"
     )
     result = agentgap(home, "--tasks-dir", str(suite), "run", "-m", f"{base_url}/smollm2", "--task", "degenerate.repeat",
                       "-n", "1", "--temperature", "0", "--json")

@@ -189,7 +189,11 @@ class AgentLoop:
                     )
                 )
                 if max(chunk_count, streamed_chars // 4) > remaining * 1.1 + 8:
+                    # The server would not stop: cut the stream, and measure speed here.
                     self.meters.model_wait_s += waited
+                    elapsed = now - started
+                    rate = chunk_count / elapsed if elapsed > 0 else None
+                    self._account(Usage(tokens_per_s=rate), chunk_count, streamed_chars)
                     raise TokenBudgetExceeded()
             elif isinstance(chunk, NativeCallsChunk):
                 native.extend(chunk.calls)
