@@ -109,6 +109,7 @@ class Sandbox:
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONHASHSEED": "0",
             "PYTHONIOENCODING": "utf-8",
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",  # task tests need no plugins; startup stays fast
         }
         try:
             process = subprocess.Popen(
