@@ -22,6 +22,7 @@ from app.core.engine import Engine
 from app.core.events import RunFinished
 from app.core.plan import RunPlan
 from app.ui.bridge import EventBridge
+from app.ui.compare_page import ComparePage
 from app.ui.history_page import HistoryPage
 from app.ui.live_run_page import LiveRunPage
 from app.ui.models_page import ModelsPage
@@ -33,8 +34,8 @@ from app.ui.workers import RunController
 
 log = logging.getLogger(__name__)
 
-PAGES = ("Models", "Run setup", "Live run", "History")
-MODELS, SETUP, LIVE, HISTORY = range(len(PAGES))
+PAGES = ("Models", "Run setup", "Live run", "History", "Compare")
+MODELS, SETUP, LIVE, HISTORY, COMPARE = range(len(PAGES))
 CLOSE_WAIT_S = 10.0
 
 
@@ -56,6 +57,7 @@ class MainWindow(QMainWindow):
         self.setup_page = RunSetupPage()
         self.live_page = LiveRunPage(engine.repository.transcript)
         self.history_page = HistoryPage(engine)
+        self.compare_page = ComparePage(engine)
         self.nav = QListWidget()
         self.nav.addItems(PAGES)
         self.nav.setFixedWidth(150)
@@ -64,7 +66,7 @@ class MainWindow(QMainWindow):
         for row in range(self.nav.count()):
             self.nav.item(row).setSizeHint(QSize(0, row_height))
         self.stack = QStackedWidget()
-        for page in (self.models_page, self.setup_page, self.live_page, self.history_page):
+        for page in (self.models_page, self.setup_page, self.live_page, self.history_page, self.compare_page):
             self.stack.addWidget(page)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.currentRowChanged.connect(self._on_page_changed)
@@ -169,6 +171,8 @@ class MainWindow(QMainWindow):
     def _on_page_changed(self, page: int) -> None:
         if page == HISTORY:
             self.history_page.reload()
+        elif page == COMPARE:
+            self.compare_page.reload()
 
     # ---- runs -----------------------------------------------------------------------
 

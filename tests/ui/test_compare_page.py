@@ -1,0 +1,41 @@
+"""Compare: ticking runs draws bars, whiskers, stacked failures, points and the task table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from app.core.cancel import CancelToken
+from app.core.config import AppSettings
+from app.core.engine import Engine
+from app.ui.compare_charts import save_chart
+from app.ui.main_window import COMPARE
+from tests.ui.conftest import WindowFactory
+from tests.ui.ui_driver import wait_until
+
+
+def test_compare_two_models_across_suites(open_window: WindowFactory, tmp_path: Path, settings: AppSettings, qtbot: QtBot) -> None:
+    engine = Engine(db_path=tmp_path / "c.db", settings=settings, simulated_pace=0.0)
+    tasks = engine.catalog.tasks("readiness", "basic")[:3] + engine.catalog.tasks("oneshot")[:2]
+    plan = engine.plan([engine.parse_model("sim:competent"), engine.parse_model("sim:prose-only")], tasks, repeats=2)
+    engine.execute(plan, CancelToken())
+    window = open_window(engine=engine)
+    window.show_page(COMPARE)
+    page = window.compare_page
+    assert page.runs.count() == 1
+    from PySide6.QtCore import Qt
+
+    page.runs.item(0).setCheckState(Qt.CheckState.Checked)
+    wait_until(lambda: page.data is not None, qtbot)
+    data = page.data
+    assert data is not None and [m.model for m in data.models] == ["sim:competent", "sim:prose-only"]
+    # one bar group per model across the two tiers present (readiness/basic; oneshot is the code score)
+    assert len(page.by_tier.bars) == 2
+    assert page.failures.segments, "prose-only fails: there must be failure segments"
+    assert len(page.gap.points) == 2  # both models have a code score and an agent score
+    assert page.table.rowCount() == len(tasks) + 1 and page.table.columnCount() == 3
+    page.resize(1200, 800)
+    png = save_chart(page.by_tier, tmp_path / "chart.png")
+    svg = save_chart(page.failures, tmp_path / "chart.svg")
+    assert png.stat().st_size > 1000 and "<svg" in svg.read_text()
