@@ -334,7 +334,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 engine.repository.run_summary(run_id)
             except KeyError:
                 raise UserError(f"no run {run_id!r}; see `agentgap runs`") from None
-        data = build_report(engine.repository, args.runs)
+        data = build_report(engine.repository, args.runs, with_attempts=args.format in ("csv", "json"))
     written = write_report(data, args.format, args.output)
     for path in written:
         print(path)

@@ -110,7 +110,7 @@ class ComparePage(QWidget):
             return
         self.status.setText("Computing…")
         repository = self._engine.repository
-        self._call = BackgroundCall(lambda: build_report(repository, run_ids, failure_examples=0), name="compare", parent=self)
+        self._call = BackgroundCall(lambda: build_report(repository, run_ids, failure_examples=0, with_attempts=False), name="compare", parent=self)
         self._call.succeeded.connect(self.show_data)
         self._call.failed.connect(lambda message: self.status.setText(f"Could not compare: {message}"))
         self._call.start()

@@ -32,7 +32,9 @@ def export_run(parent: QWidget, engine: Engine, run_id: str) -> BackgroundCall |
         target = target.with_suffix(f".{fmt}")
 
     def work() -> list[Path]:
-        return write_report(build_report(engine.repository, [run_id]), fmt, target)
+        return write_report(
+            build_report(engine.repository, [run_id], with_attempts=fmt in ("csv", "json")), fmt, target
+        )
 
     call = BackgroundCall(work, name="export", parent=parent)
     call.succeeded.connect(

@@ -11,7 +11,7 @@ from app import __version__
 from app.core.events import Event
 from app.core.metrics import Rate, pass_hat_k
 from app.core.outcomes import Outcome
-from app.core.store.aggregates import CellStats, cell_stats, outcome_counts, repeat_passes
+from app.core.store.aggregates import CellStats, cell_stats, outcome_counts
 from app.core.store.repository import AttemptRecord, Repository, RunSummary
 
 SCHEMA_VERSION = 1
@@ -55,22 +55,27 @@ class ReportData:
     method: dict[str, str] = field(default_factory=dict)
 
 
-def build_report(repo: Repository, run_ids: Sequence[str], *, failure_examples: int = 12) -> ReportData:
-    runs = [repo.run_summary(run_id) for run_id in run_ids]
+def build_report(
+    repo: Repository,
+    run_ids: Sequence[str],
+    *,
+    failure_examples: int = 12,
+    with_attempts: bool = True,
+) -> ReportData:
+    """Aggregates come from SQL; per-attempt rows only when the format lists them (CSV, JSON)."""
+    runs = repo.run_summaries(run_ids)
     db = repo.database
     stats = cell_stats(db, run_ids)
     counts = outcome_counts(db, run_ids)
-    repeats = repeat_passes(db, run_ids)
-    attempts = [a for run_id in run_ids for a in repo.attempts(run_id)]
+    attempts = [a for run_id in run_ids for a in repo.attempts(run_id)] if with_attempts else []
     models = sorted({s.model for s in stats})
     tasks = sorted({(s.suite, s.tier, s.task_id) for s in stats})
     cells: dict[tuple[str, str], Rate] = {}
     for s in stats:
         old = cells.get((s.task_id, s.model), Rate(0, 0))
         cells[(s.task_id, s.model)] = Rate(old.passed + s.passed, old.scored + s.scored)
-    reports = [_model_report(m, [s for s in stats if s.model == m], counts, repeats) for m in models]
-    failed = [a for a in attempts if a.outcome is not None and a.outcome.counts_in_score and not a.outcome.is_pass]
-    picked = _spread(failed, failure_examples)
+    reports = [_model_report(m, [s for s in stats if s.model == m], counts) for m in models]
+    picked = _spread(repo.failed_attempts(run_ids, limit=max(0, failure_examples) * 20), failure_examples)
     failures = [FailureExample(a, repo.transcript(a.id)) for a in picked]
     return ReportData(
         runs=runs,
@@ -85,7 +90,7 @@ def build_report(repo: Repository, run_ids: Sequence[str], *, failure_examples: 
     )
 
 
-def _model_report(model: str, stats: list[CellStats], counts: Sequence[object], repeats: dict[tuple[str, str], list[bool]]) -> ModelReport:
+def _model_report(model: str, stats: list[CellStats], counts: Sequence[object]) -> ModelReport:
     agent = [s for s in stats if s.suite != CODE_SUITE]
     code = [s for s in stats if s.suite == CODE_SUITE]
     by_tier: dict[str, list[CellStats]] = defaultdict(list)
@@ -101,8 +106,12 @@ def _model_report(model: str, stats: list[CellStats], counts: Sequence[object], 
             infra += n
         elif outcome.counts_in_score and not outcome.is_pass:
             failures[outcome] += n
-    runs = [v for (m, _), v in repeats.items() if m == model]
-    k = min((len(r) for r in runs), default=0)
+    per_task: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for s in stats:
+        per_task[s.task_id][0] += s.passed
+        per_task[s.task_id][1] += s.scored
+    k = min((n for _, n in per_task.values() if n), default=0)
+    runs = [[True] * c + [False] * (n - c) for c, n in per_task.values() if n]
     passes = [s for s in stats if s.mean_turns_on_pass is not None]
     rates = [s.mean_tokens_per_s for s in stats if s.mean_tokens_per_s]
     walls = [s.mean_wall_s for s in stats if s.mean_wall_s]

@@ -46,72 +46,61 @@ class OutcomeCount:
 
 
 def cell_stats(db: Database, run_ids: Sequence[str]) -> list[CellStats]:
+    """Aggregate attempts by their own columns first, then attach model and task names."""
     passed = AttemptRow.outcome == Outcome.PASSED.value
-    query = (
+    grouped = (
         select(
-            ModelRow.label,
-            TaskRow.task_id,
-            TaskRow.suite,
-            TaskRow.tier,
-            AttemptRow.settings_key,
-            func.max(AttemptRow.settings_label),
-            func.count(),
-            func.sum(case((AttemptRow.status == "done", 1), else_=0)),
-            func.sum(case((passed, 1), else_=0)),
-            func.sum(case((AttemptRow.outcome == Outcome.PARTIAL.value, 1), else_=0)),
-            func.sum(case((AttemptRow.outcome.is_not(None) & AttemptRow.outcome.not_in(_UNSCORED), 1), else_=0)),
-            func.sum(case((AttemptRow.outcome == Outcome.INFRA_ERROR.value, 1), else_=0)),
-            func.sum(case((AttemptRow.outcome.in_(_BUDGET), 1), else_=0)),
-            func.sum(AttemptRow.calls_malformed),
-            func.avg(case((passed, AttemptRow.turns), else_=None)),
-            func.avg(AttemptRow.tokens_per_s),
-            func.avg(AttemptRow.wall_s),
+            AttemptRow.model_id.label("model_id"),
+            AttemptRow.task_row_id.label("task_row_id"),
+            AttemptRow.settings_key.label("settings_key"),
+            func.max(AttemptRow.settings_label).label("settings_label"),
+            func.count().label("total"),
+            func.sum(case((AttemptRow.status == "done", 1), else_=0)).label("done"),
+            func.sum(case((passed, 1), else_=0)).label("passed"),
+            func.sum(case((AttemptRow.outcome == Outcome.PARTIAL.value, 1), else_=0)).label("partial"),
+            func.sum(case((AttemptRow.outcome.is_not(None) & AttemptRow.outcome.not_in(_UNSCORED), 1), else_=0)).label("scored"),
+            func.sum(case((AttemptRow.outcome == Outcome.INFRA_ERROR.value, 1), else_=0)).label("infra"),
+            func.sum(case((AttemptRow.outcome.in_(_BUDGET), 1), else_=0)).label("budget"),
+            func.sum(AttemptRow.calls_malformed).label("malformed"),
+            func.avg(case((passed, AttemptRow.turns), else_=None)).label("turns"),
+            func.avg(AttemptRow.tokens_per_s).label("rate"),
+            func.avg(AttemptRow.wall_s).label("wall"),
         )
-        .join(ModelRow, AttemptRow.model_id == ModelRow.id)
-        .join(TaskRow, AttemptRow.task_row_id == TaskRow.id)
         .where(AttemptRow.run_id.in_(list(run_ids)))
-        .group_by(ModelRow.label, TaskRow.task_id, TaskRow.suite, TaskRow.tier, AttemptRow.settings_key)
-        .order_by(ModelRow.label, TaskRow.suite, TaskRow.tier, TaskRow.task_id)
+        .group_by(AttemptRow.model_id, AttemptRow.task_row_id, AttemptRow.settings_key)
+        .subquery()
+    )
+    query = (
+        select(ModelRow.label, TaskRow.task_id, TaskRow.suite, TaskRow.tier, grouped)
+        .join(ModelRow, grouped.c.model_id == ModelRow.id)
+        .join(TaskRow, grouped.c.task_row_id == TaskRow.id)
     )
     with db.sessions() as session:
-        return [
-            CellStats(
-                model=row[0], task_id=row[1], suite=row[2], tier=row[3], settings_key=row[4],
-                settings_label=row[5] or "", total=int(row[6]), done=int(row[7] or 0), passed=int(row[8] or 0),
-                partial=int(row[9] or 0), scored=int(row[10] or 0), infra=int(row[11] or 0),
-                budget_exceeded=int(row[12] or 0), malformed_calls=int(row[13] or 0),
-                mean_turns_on_pass=row[14], mean_tokens_per_s=row[15], mean_wall_s=row[16],
-            )
-            for row in session.execute(query)
-        ]
+        rows = session.execute(query).mappings().all()
+    stats = [
+        CellStats(
+            model=r["label"], task_id=r["task_id"], suite=r["suite"], tier=r["tier"],
+            settings_key=r["settings_key"], settings_label=r["settings_label"] or "",
+            total=int(r["total"]), done=int(r["done"] or 0), passed=int(r["passed"] or 0),
+            partial=int(r["partial"] or 0), scored=int(r["scored"] or 0), infra=int(r["infra"] or 0),
+            budget_exceeded=int(r["budget"] or 0), malformed_calls=int(r["malformed"] or 0),
+            mean_turns_on_pass=r["turns"], mean_tokens_per_s=r["rate"], mean_wall_s=r["wall"],
+        )
+        for r in rows
+    ]
+    return sorted(stats, key=lambda s: (s.model, s.suite, s.tier, s.task_id, s.settings_key))
 
 
 def outcome_counts(db: Database, run_ids: Sequence[str]) -> list[OutcomeCount]:
-    query = (
-        select(ModelRow.label, AttemptRow.outcome, func.count())
-        .join(ModelRow, AttemptRow.model_id == ModelRow.id)
+    grouped = (
+        select(AttemptRow.model_id.label("model_id"), AttemptRow.outcome.label("outcome"), func.count().label("n"))
         .where(AttemptRow.run_id.in_(list(run_ids)), AttemptRow.outcome.is_not(None))
-        .group_by(ModelRow.label, AttemptRow.outcome)
-        .order_by(ModelRow.label)
+        .group_by(AttemptRow.model_id, AttemptRow.outcome)
+        .subquery()
     )
+    query = select(ModelRow.label, grouped.c.outcome, grouped.c.n).join(ModelRow, grouped.c.model_id == ModelRow.id)
     with db.sessions() as session:
-        return [OutcomeCount(label, Outcome(str(outcome)), int(n)) for label, outcome, n in session.execute(query)]
-
-
-def repeat_passes(db: Database, run_ids: Sequence[str]) -> dict[tuple[str, str], list[bool]]:
-    """Per (model, task): the pass/fail of each scored run, for pass^k."""
-    query = (
-        select(ModelRow.label, TaskRow.task_id, AttemptRow.outcome)
-        .join(ModelRow, AttemptRow.model_id == ModelRow.id)
-        .join(TaskRow, AttemptRow.task_row_id == TaskRow.id)
-        .where(
-            AttemptRow.run_id.in_(list(run_ids)),
-            AttemptRow.outcome.is_not(None),
-            AttemptRow.outcome.not_in(_UNSCORED),
+        return sorted(
+            (OutcomeCount(label, Outcome(str(outcome)), int(n)) for label, outcome, n in session.execute(query)),
+            key=lambda c: c.model,
         )
-    )
-    result: dict[tuple[str, str], list[bool]] = {}
-    with db.sessions() as session:
-        for label, task_id, outcome in session.execute(query):
-            result.setdefault((label, task_id), []).append(outcome == Outcome.PASSED.value)
-    return result

@@ -92,18 +92,19 @@ class Repository:
         """What a reader needs to judge the numbers: settings, digests, task hashes, versions."""
         ids = list(run_ids)
         with self._db.sessions() as session:
-            settings = sorted(set(session.scalars(select(AttemptRow.settings_json).where(AttemptRow.run_id.in_(ids)))))
+            first_of_each = (
+                select(func.min(AttemptRow.id))
+                .where(AttemptRow.run_id.in_(ids))
+                .group_by(AttemptRow.settings_key)
+            )
+            settings = sorted(session.scalars(select(AttemptRow.settings_json).where(AttemptRow.id.in_(first_of_each))))
+            model_ids = select(AttemptRow.model_id).where(AttemptRow.run_id.in_(ids)).distinct()
             models = session.execute(
-                select(ModelRow.label, ModelRow.digest)
-                .join(AttemptRow, AttemptRow.model_id == ModelRow.id)
-                .where(AttemptRow.run_id.in_(ids))
-                .distinct()
+                select(ModelRow.label, ModelRow.digest).where(ModelRow.id.in_(model_ids))
             ).all()
+            task_ids = select(AttemptRow.task_row_id).where(AttemptRow.run_id.in_(ids)).distinct()
             tasks = session.execute(
-                select(TaskRow.task_id, TaskRow.content_hash)
-                .join(AttemptRow, AttemptRow.task_row_id == TaskRow.id)
-                .where(AttemptRow.run_id.in_(ids))
-                .distinct()
+                select(TaskRow.task_id, TaskRow.content_hash).where(TaskRow.id.in_(task_ids))
             ).all()
             versions = sorted(set(session.scalars(select(RunRow.app_version).where(RunRow.id.in_(ids)))))
         return {
@@ -258,6 +259,15 @@ class Repository:
             page = list(session.scalars(runs.limit(limit).offset(offset)))
             return self._summaries(session, page)
 
+    def run_summaries(self, run_ids: list[str] | tuple[str, ...] | Any) -> list[RunSummary]:
+        """Summaries of several runs in three queries, in the order asked."""
+        with self._db.sessions() as session:
+            runs = {r.id: r for r in session.scalars(select(RunRow).where(RunRow.id.in_(list(run_ids))))}
+            missing = [i for i in run_ids if i not in runs]
+            if missing:
+                raise KeyError(missing[0])
+            return self._summaries(session, [runs[i] for i in run_ids])
+
     def run_summary(self, run_id: str) -> RunSummary:
         with self._db.sessions() as session:
             run = session.get(RunRow, run_id)
@@ -329,6 +339,22 @@ class Repository:
                 .join(TaskRow, AttemptRow.task_row_id == TaskRow.id)
                 .where(AttemptRow.run_id == run_id)
                 .order_by(AttemptRow.seq)
+            ).all()
+            return [_record(a, label, task_id, suite, tier) for a, label, task_id, suite, tier in rows]
+
+    def failed_attempts(self, run_ids: list[str] | tuple[str, ...] | Any, limit: int) -> list[AttemptRecord]:
+        """Up to ``limit`` scored failures of the runs, newest first (for report examples)."""
+        if limit <= 0:
+            return []
+        failures = [o.value for o in Outcome if o.counts_in_score and not o.is_pass]
+        with self._db.sessions() as session:
+            rows = session.execute(
+                select(AttemptRow, ModelRow.label, TaskRow.task_id, TaskRow.suite, TaskRow.tier)
+                .join(ModelRow, AttemptRow.model_id == ModelRow.id)
+                .join(TaskRow, AttemptRow.task_row_id == TaskRow.id)
+                .where(AttemptRow.run_id.in_(list(run_ids)), AttemptRow.outcome.in_(failures))
+                .order_by(AttemptRow.seq)
+                .limit(limit)
             ).all()
             return [_record(a, label, task_id, suite, tier) for a, label, task_id, suite, tier in rows]
 
