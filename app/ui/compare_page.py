@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.core.engine import Engine
 from app.core.reports.data import ReportData, build_report
+from app.ui.attempt_browser import AttemptBrowser
 from app.ui.compare_charts import (
     AgentVsCode,
     FailureModes,
@@ -43,6 +44,7 @@ class ComparePage(QWidget):
         self._engine = engine
         self._call: BackgroundCall | None = None
         self.data: ReportData | None = None
+        self._compared: list[str] = []
 
         self.runs = QListWidget()
         self.runs.itemChanged.connect(self._on_runs_changed)
@@ -61,9 +63,12 @@ class ComparePage(QWidget):
         self.speed = ScoreVsSpeed()
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.cellClicked.connect(self._on_cell_clicked)
+        self.browser = AttemptBrowser(engine)
         self.tabs = QTabWidget()
         for widget, name in ((self.by_tier, "Pass rate by tier"), (self.failures, "Failure modes"),
-                             (self.gap, "Agent vs code"), (self.speed, "Score vs speed"), (self.table, "Task table")):
+                             (self.gap, "Agent vs code"), (self.speed, "Score vs speed"), (self.table, "Task table"),
+                             (self.browser, "Attempts")):
             self.tabs.addTab(widget, name)
         save = QPushButton("Save chart…")
         save.clicked.connect(self.save_current_chart)
@@ -109,6 +114,7 @@ class ComparePage(QWidget):
             self.status.setText("Nothing selected yet.")
             return
         self.status.setText("Computing…")
+        self._compared = list(run_ids)
         repository = self._engine.repository
         self._call = BackgroundCall(lambda: build_report(repository, run_ids, failure_examples=0, with_attempts=False), name="compare", parent=self)
         self._call.succeeded.connect(self.show_data)
@@ -123,6 +129,7 @@ class ComparePage(QWidget):
         for chart in (self.by_tier, self.failures, self.gap, self.speed):
             chart.show_data(data)
         self._fill_table(data)
+        self.browser.set_data(self._compared, data)
 
     def _fill_table(self, data: ReportData) -> None:
         models = [m.model for m in data.models]
@@ -155,6 +162,15 @@ class ComparePage(QWidget):
                                               "PNG image (*.png);;SVG image (*.svg)")
         if path:
             save_chart(widget, Path(path))
+
+    @Slot(int, int)
+    def _on_cell_clicked(self, row: int, column: int) -> None:
+        """A k/N cell lists the attempts behind it."""
+        if self.data is None or column == 0 or row >= len(self.data.tasks):
+            return
+        model = self.data.models[column - 1].model
+        self.browser.focus(model, self.data.tasks[row][2])
+        self.tabs.setCurrentWidget(self.browser)
 
     @Slot(QListWidgetItem)
     def _on_runs_changed(self, _item: QListWidgetItem) -> None:

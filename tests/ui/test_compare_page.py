@@ -39,3 +39,32 @@ def test_compare_two_models_across_suites(open_window: WindowFactory, tmp_path: 
     png = save_chart(page.by_tier, tmp_path / "chart.png")
     svg = save_chart(page.failures, tmp_path / "chart.svg")
     assert png.stat().st_size > 1000 and "<svg" in svg.read_text()
+
+
+def test_cell_lists_attempts_and_two_transcripts_side_by_side(
+    open_window: WindowFactory, tmp_path: Path, settings: AppSettings, qtbot: QtBot
+) -> None:
+    from PySide6.QtCore import Qt
+
+    engine = Engine(db_path=tmp_path / "c.db", settings=settings, simulated_pace=0.0)
+    tasks = engine.catalog.tasks("readiness", "basic")[:2]
+    plan = engine.plan([engine.parse_model("sim:competent"), engine.parse_model("sim:prose-only")], tasks, repeats=2)
+    engine.execute(plan, CancelToken())
+    window = open_window(engine=engine)
+    window.show_page(COMPARE)
+    page = window.compare_page
+    page.runs.item(0).setCheckState(Qt.CheckState.Checked)
+    wait_until(lambda: page.data is not None, qtbot)
+    browser = page.browser
+    # failures browser: prose-only never calls a tool
+    assert browser.records and {r.outcome.value for r in browser.records if r.outcome} == {"no_tool_call"}
+    # clicking the prose-only cell of the first task lists its two attempts
+    page._on_cell_clicked(0, 2)
+    assert page.tabs.currentWidget() is browser
+    assert len(browser.records) == 2 and {r.model for r in browser.records} == {"sim:prose-only"}
+    browser.table.setCurrentCell(0, 0)
+    assert browser.left.attempt_id == browser.records[0].id
+    browser.focus("sim:competent", tasks[0].id)
+    browser.table.setCurrentCell(0, 0)
+    browser.show_beside()
+    assert browser.right.attempt_id == browser.records[0].id != browser.left.attempt_id

@@ -342,6 +342,40 @@ class Repository:
             ).all()
             return [_record(a, label, task_id, suite, tier) for a, label, task_id, suite, tier in rows]
 
+    def find_attempts(
+        self,
+        run_ids: list[str] | tuple[str, ...] | Any,
+        *,
+        model: str | None = None,
+        task_id: str | None = None,
+        tier: str | None = None,
+        outcome: Outcome | None = None,
+        failures_only: bool = False,
+        limit: int = 500,
+    ) -> list[AttemptRecord]:
+        """Finished attempts of the runs matching every filter given (for browsing)."""
+        conditions: list[Any] = [AttemptRow.run_id.in_(list(run_ids)), AttemptRow.status == "done"]
+        if model is not None:
+            conditions.append(ModelRow.label == model)
+        if task_id is not None:
+            conditions.append(TaskRow.task_id == task_id)
+        if tier is not None:
+            conditions.append(TaskRow.tier == tier)
+        if outcome is not None:
+            conditions.append(AttemptRow.outcome == outcome.value)
+        if failures_only:
+            conditions.append(AttemptRow.outcome.in_([o.value for o in Outcome if o.counts_in_score and not o.is_pass]))
+        with self._db.sessions() as session:
+            rows = session.execute(
+                select(AttemptRow, ModelRow.label, TaskRow.task_id, TaskRow.suite, TaskRow.tier)
+                .join(ModelRow, AttemptRow.model_id == ModelRow.id)
+                .join(TaskRow, AttemptRow.task_row_id == TaskRow.id)
+                .where(*conditions)
+                .order_by(TaskRow.task_id, ModelRow.label, AttemptRow.seq)
+                .limit(limit)
+            ).all()
+            return [_record(a, label, task, suite, tier_) for a, label, task, suite, tier_ in rows]
+
     def failed_attempts(self, run_ids: list[str] | tuple[str, ...] | Any, limit: int) -> list[AttemptRecord]:
         """Up to ``limit`` scored failures of the runs, newest first (for report examples)."""
         if limit <= 0:
