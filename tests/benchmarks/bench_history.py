@@ -17,14 +17,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert
 
-from app.core.outcomes import Outcome  # noqa: E402
-from app.core.reports.data import build_report  # noqa: E402
-from app.core.reports.export import to_html  # noqa: E402
-from app.core.store.database import open_database  # noqa: E402
-from app.core.store.models import AttemptRow, ModelRow, RunRow, TaskRow  # noqa: E402
-from app.core.store.repository import Repository  # noqa: E402
+from app.core.outcomes import Outcome
+from app.core.reports.data import build_report
+from app.core.reports.export import to_html
+from app.core.store.database import open_database
+from app.core.store.models import AttemptRow, ModelRow, RunRow, TaskRow
+from app.core.store.repository import Repository
 
 OUTCOMES = [o.value for o in Outcome if o is not Outcome.CANCELLED]
 
