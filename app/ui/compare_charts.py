@@ -17,11 +17,11 @@ from app.core.reports.data import ReportData
 from app.core.reports.svg import FAILURE_COLOURS, PALETTE
 
 
-class PassRateByTier(pg.PlotWidget):
-    """Grouped bars per tier, one colour per model, whiskers for the 95% interval."""
+class _RateBars(pg.PlotWidget):
+    """Grouped bars, one colour per model, whiskers for the 95% interval."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, title="Pass rate by tier (95% interval)")
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent, title=title)
         self.setBackground(None)
         self.setLabel("left", "pass rate", units="%")
         self.setYRange(0, 100)
@@ -29,24 +29,41 @@ class PassRateByTier(pg.PlotWidget):
         self.addLegend(offset=(-10, 10))
         self.bars: list[pg.BarGraphItem] = []
 
-    def show_data(self, data: ReportData) -> None:
+    def _draw(self, groups: list[str], series: list[tuple[str, list[Rate]]]) -> None:
         self.clear()
         self.bars = []
-        tiers = sorted({t for m in data.models for t in m.by_tier})
-        width = 0.8 / max(1, len(data.models))
-        for i, model in enumerate(data.models):
-            rates = [model.by_tier.get(t) or Rate(0, 0) for t in tiers]
-            xs = [ti - 0.4 + width * (i + 0.5) for ti in range(len(tiers))]
+        width = 0.8 / max(1, len(series))
+        for i, (name, rates) in enumerate(series):
+            xs = [gi - 0.4 + width * (i + 0.5) for gi in range(len(groups))]
             heights = [100 * (r.value or 0.0) for r in rates]
-            colour = QColor(PALETTE[i % len(PALETTE)])
-            bar = pg.BarGraphItem(x=xs, height=heights, width=width * 0.9, brush=colour, name=model.model)
+            bar = pg.BarGraphItem(x=xs, height=heights, width=width * 0.9, brush=QColor(PALETTE[i % len(PALETTE)]), name=name)
             self.addItem(bar)
             self.bars.append(bar)
             lows = [100 * ((r.value or 0) - r.interval[0]) if r.scored else 0 for r in rates]
             highs = [100 * (r.interval[1] - (r.value or 0)) if r.scored else 0 for r in rates]
             self.addItem(pg.ErrorBarItem(x=np.array(xs), y=np.array(heights), bottom=np.array(lows),
                                          top=np.array(highs), beam=width * 0.3))
-        self.getAxis("bottom").setTicks([[(i, t) for i, t in enumerate(tiers)]])
+        self.getAxis("bottom").setTicks([[(i, g) for i, g in enumerate(groups)]])
+
+
+class PassRateByTier(_RateBars):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Pass rate by tier (95% interval)", parent)
+
+    def show_data(self, data: ReportData) -> None:
+        tiers = sorted({t for m in data.models for t in m.by_tier})
+        self._draw(tiers, [(m.model, [m.by_tier.get(t) or Rate(0, 0) for t in tiers]) for m in data.models])
+
+
+class RawVsHarness(_RateBars):
+    """The same model in each tool-calling mode: how much of its failure is format."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Agent score by tool-calling mode (raw = native)", parent)
+
+    def show_data(self, data: ReportData) -> None:
+        modes = sorted({mode for m in data.models for mode in m.by_mode})
+        self._draw(modes, [(m.model, [m.by_mode.get(x) or Rate(0, 0) for x in modes]) for m in data.models])
 
 
 class FailureModes(pg.PlotWidget):

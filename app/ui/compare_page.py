@@ -28,6 +28,7 @@ from app.ui.compare_charts import (
     AgentVsCode,
     FailureModes,
     PassRateByTier,
+    RawVsHarness,
     ScoreVsSpeed,
     save_chart,
 )
@@ -61,13 +62,14 @@ class ComparePage(QWidget):
         self.failures = FailureModes()
         self.gap = AgentVsCode()
         self.speed = ScoreVsSpeed()
+        self.modes = RawVsHarness()
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.cellClicked.connect(self._on_cell_clicked)
         self.browser = AttemptBrowser(engine)
         self.tabs = QTabWidget()
         for widget, name in ((self.by_tier, "Pass rate by tier"), (self.failures, "Failure modes"),
-                             (self.gap, "Agent vs code"), (self.speed, "Score vs speed"), (self.table, "Task table"),
+                             (self.gap, "Agent vs code"), (self.speed, "Score vs speed"), (self.modes, "Raw vs harness"), (self.table, "Task table"),
                              (self.browser, "Attempts")):
             self.tabs.addTab(widget, name)
         save = QPushButton("Save chart…")
@@ -126,7 +128,7 @@ class ComparePage(QWidget):
         self.data = data
         n = sum(m.agent.scored + m.code.scored for m in data.models)
         self.status.setText(f"{len(data.models)} model(s) · {len(data.tasks)} task(s) · {n} scored attempts")
-        for chart in (self.by_tier, self.failures, self.gap, self.speed):
+        for chart in (self.by_tier, self.failures, self.gap, self.speed, self.modes):
             chart.show_data(data)
         self._fill_table(data)
         self.browser.set_data(self._compared, data)

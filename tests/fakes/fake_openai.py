@@ -1,46 +1,90 @@
-"""A fake OpenAI-compatible server (llama.cpp flavour) on 127.0.0.1, streaming SSE.
+"""A fake OpenAI-compatible server on 127.0.0.1 that streams like llama.cpp (or vLLM).
 
-Tool-call arguments arrive in fragments by index, the last chunk carries llama.cpp's
-``timings`` and (when asked) ``usage``, errors use the OpenAI error object.
+Shapes follow llama.cpp's ``tools/server``: SSE ``data: {...}`` events, a first delta
+``{"role": "assistant", "content": null}``, tool-call fragments by ``index`` (``id``,
+``type`` and ``name`` once, then ``arguments`` pieces), a finish chunk with an empty
+delta, a ``choices: []`` usage chunk when ``stream_options.include_usage`` is set,
+``timings`` on the last chunk, ``data: [DONE]``; errors as ``{"error": {"code",
+"message", "type"}}``; a mid-stream failure as ``data: {"error": {...}}`` with no
+``[DONE]``. ``/v1/models`` carries ``meta`` (n_ctx_train, n_params, size) and ``/props``
+the running ``n_ctx``. With ``api_key`` set, only ``/health`` and ``/v1/models`` are
+public, as in llama.cpp. ``flavour="vllm"`` drops ``timings``, ``meta`` and ``/props``,
+names thinking ``reasoning``, lists ``max_model_len`` and answers an unknown model with
+vLLM's flat error object.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 
 ENDLESS_CAP_S = 60.0
+SLOW_DELAY_S = 1.0
+CUT_AFTER = 3  # events sent before a cut-short fault strikes
+FAULTS = frozenset(
+    {"http_500", "loading", "unknown_model", "context_overflow", "error_mid_stream", "slow",
+     "endless", "drop", "reset", "no_done"}
+)
+DEFAULT_TEXT = "The weather in Paris is mostly sunny."
+
+Event = dict[str, Any] | str
 
 
 @dataclass
-class OAReply:
+class FakeReply:
+    """One scripted assistant turn; ``tool_calls`` arguments may be a raw (broken) JSON string."""
+
     content: str = ""
     reasoning: str = ""
-    tool_calls: list[tuple[str, Any]] = field(default_factory=list)  # args: dict, or a raw string
+    tool_calls: list[tuple[str, dict[str, Any] | str]] = field(default_factory=list)
     chunk_size: int = 4
     delay_s: float = 0.0
-    finish_reason: str | None = None
+    finish_reason: str | None = None  # None: "tool_calls" when there are calls, else "stop"
+    fragment_args: bool = True  # split each argument string over several deltas
+    interleave_calls: bool = False  # send the fragments of all calls round-robin
+    completion_tokens: int | None = None
+
+
+Responder = Callable[[dict[str, Any]], FakeReply]
 
 
 class FakeOpenAI:
-    def __init__(self, models: tuple[str, ...] = ("smollm2",), n_ctx: int = 8192) -> None:
+    """ThreadingHTTPServer in a daemon thread; a context manager; ``url`` ends in ``/v1``."""
+
+    def __init__(
+        self,
+        models: tuple[str, ...] = ("smollm2",),
+        *,
+        n_ctx: int = 8192,
+        api_key: str | None = None,
+        drop_tools: tuple[str, ...] = (),
+        flavour: Literal["llamacpp", "vllm"] = "llamacpp",
+        tokens_per_s: float = 100.0,
+    ) -> None:
         self.models = models
         self.n_ctx = n_ctx
+        self.api_key = api_key
+        self.drop_tools: set[str] = set(drop_tools)
+        self.flavour = flavour
+        self.tokens_per_s = tokens_per_s
         self.requests: list[dict[str, Any]] = []
-        self.drop_tools: set[str] = set()
-        self._scripts: dict[str, deque[OAReply]] = defaultdict(deque)
+        self.tool_support = True  # what /props reports in chat_template_caps
+        self._scripts: dict[str, deque[FakeReply]] = defaultdict(deque)
+        self._responders: dict[str, Responder] = {}
         self._faults: deque[str] = deque()
-        self._lock = threading.Lock()
-        self.stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._stopping = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-openai", daemon=True)
+        self._thread.start()
 
     @property
     def url(self) -> str:
@@ -48,122 +92,323 @@ class FakeOpenAI:
         return f"http://{host}:{port}/v1"
 
     def __enter__(self) -> FakeOpenAI:
-        self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
+        self.stop()
 
-    def script(self, model: str, *replies: OAReply) -> None:
+    def stop(self) -> None:
+        """Stop serving; streams still open end at their next event."""
+        if not self._stopping.is_set():
+            self._stopping.set()
+            self._server.shutdown()
+            self._server.server_close()
+
+    # ---- scripting ----------------------------------------------------------------
+
+    def script(self, model: str, *replies: FakeReply) -> None:
+        """Queue replies for ``model``; each request takes the next one."""
         self._scripts[model].extend(replies)
 
-    def fail_next(self, kind: str) -> None:
-        """http_500, unknown_model, error_mid_stream, slow, endless, drop."""
-        self._faults.append(kind)
+    def respond(self, model: str, responder: Responder) -> None:
+        """Answer ``model``'s requests with ``responder(body)`` once its script is used up."""
+        self._responders[model] = responder
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
+    def fail_next(self, fault: str, times: int = 1) -> None:
+        """Make the next chat request(s) fail; see ``FAULTS``."""
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}")
+        self._faults.extend([fault] * times)
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    def _next_reply(self, model: str, body: dict[str, Any]) -> FakeReply:
+        if self._scripts[model]:
+            reply = self._scripts[model].popleft()
+        elif model in self._responders:
+            reply = self._responders[model](body)
+        else:
+            reply = FakeReply(content=DEFAULT_TEXT)
+        if model in self.drop_tools:  # the template never showed the tools: prose only
+            reply = FakeReply(content=reply.content or DEFAULT_TEXT, chunk_size=reply.chunk_size)
+        return reply
 
-            def log_message(self, *args: object) -> None:
-                pass
+    def _next_fault(self) -> str | None:
+        with contextlib.suppress(IndexError):
+            return self._faults.popleft()
+        return None
 
-            def do_GET(self) -> None:
-                if self.path == "/v1/models":
-                    data = [
-                        {"id": m, "object": "model", "created": 0, "owned_by": "llamacpp",
-                         "meta": {"n_params": 134_515_008, "size": 98_000_000, "n_ctx_train": 8192, "vocab_type": 2}}
-                        for m in fake.models
-                    ]
-                    self._json(200, {"object": "list", "data": data})
-                elif self.path == "/props":
-                    self._json(200, {"default_generation_settings": {"n_ctx": fake.n_ctx}, "chat_template": "…"})
-                elif self.path == "/health":
-                    self._json(200, {"status": "ok"})
-                else:
-                    self._json(404, {"error": {"code": 404, "message": "File Not Found", "type": "not_found_error"}})
+    # ---- what the endpoints answer -------------------------------------------------
 
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-                fake.requests.append(body)
-                fault = fake._faults.popleft() if fake._faults else None
-                model = body.get("model", "")
-                if fault == "unknown_model" or model not in fake.models:
-                    self._json(404, {"error": {"code": 404, "message": f"model '{model}' not found", "type": "not_found_error"}})
-                    return
-                if fault == "http_500":
-                    self._json(500, {"error": {"code": 500, "message": "failed to load model", "type": "server_error"}})
-                    return
-                queue = fake._scripts[model]
-                reply = queue.popleft() if queue else OAReply(content="The weather in Paris is mostly sunny.")
-                if model in fake.drop_tools:
-                    reply = OAReply(content=reply.content or "The weather in Paris is mostly sunny.")
-                if fault == "slow":
-                    reply.delay_s = 2.0
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.send_header("Transfer-Encoding", "chunked")
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    fake._stream(self, body, reply, fault)
+    def models_listing(self) -> dict[str, Any]:
+        return {"object": "list", "data": [self._model_card(name) for name in self.models]}
 
-            def _json(self, status: int, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+    def _model_card(self, name: str) -> dict[str, Any]:
+        card: dict[str, Any] = {"id": name, "object": "model", "created": 1735142223}
+        if self.flavour == "vllm":
+            return card | {"owned_by": "vllm", "root": name, "parent": None, "max_model_len": self.n_ctx}
+        meta = {"vocab_type": 2, "n_vocab": 49152, "n_ctx_train": 8192, "n_embd": 576,
+                "n_params": 134_515_008, "size": 270_900_000}
+        return card | {"owned_by": "llamacpp", "meta": meta}
 
-        return Handler
+    def props(self) -> dict[str, Any]:
+        caps = {"supports_tools": self.tool_support, "supports_tool_calls": self.tool_support,
+                "supports_system_role": True, "supports_parallel_tool_calls": self.tool_support}
+        return {
+            "default_generation_settings": {"id": 0, "n_ctx": self.n_ctx, "params": {"n_predict": -1}},
+            "total_slots": 1,
+            "model_path": f"/models/{self.models[0]}.gguf",
+            "chat_template": "{% for message in messages %}…{% endfor %}",
+            "chat_template_caps": caps,
+            "modalities": {"vision": False},
+            "build_info": "b6000-fake",
+        }
 
-    def _stream(self, handler: Any, body: dict[str, Any], reply: OAReply, fault: str | None) -> None:
-        def send(payload: dict[str, Any] | str) -> None:
-            text = payload if isinstance(payload, str) else json.dumps(payload)
-            data = f"data: {text}\n\n".encode()
-            handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-            handler.wfile.flush()
+    def error_for(self, fault: str | None, model: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+        """The HTTP error a chat request gets before any streaming, if any."""
+        if fault == "unknown_model" or model not in self.models:
+            return 404, self._unknown_model(model)
+        if fault == "http_500":
+            return 500, _error(500, "failed to decode the batch: out of memory", "server_error")
+        if fault == "loading":
+            return 503, _error(503, "Loading model", "unavailable_error")
+        if fault == "context_overflow":
+            message = "the request exceeds the available context size, try increasing it"
+            payload = _error(400, message, "exceed_context_size_error")
+            payload["error"] |= {"n_prompt_tokens": self.n_ctx + 1, "n_ctx": self.n_ctx}
+            return 400, payload
+        return None
 
-        def delta(d: dict[str, Any], finish: str | None = None, **extra: Any) -> dict[str, Any]:
-            return {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
-                    "choices": [{"index": 0, "delta": d, "finish_reason": finish}], **extra}
+    def _unknown_model(self, model: str) -> dict[str, Any]:
+        if self.flavour == "vllm":
+            return {"object": "error", "message": f"The model `{model}` does not exist.",
+                    "type": "NotFoundError", "param": None, "code": 404}
+        return {"error": {"message": f"The model `{model}` does not exist", "type": "invalid_request_error",
+                          "param": "model", "code": "model_not_found"}}
 
-        if fault == "endless":
-            started = time.monotonic()
-            while not self.stopping.is_set() and time.monotonic() - started < ENDLESS_CAP_S:
-                send(delta({"content": "la la "}))
-                time.sleep(0.01)
-            return
-        send(delta({"role": "assistant", "content": None}))
-        pieces = 0
-        for field_name, text in (("reasoning_content", reply.reasoning), ("content", reply.content)):
-            for i in range(0, len(text), reply.chunk_size):
-                time.sleep(reply.delay_s)
-                send(delta({field_name: text[i : i + reply.chunk_size]}))
-                pieces += 1
-                if fault == "error_mid_stream" and pieces == 2:
-                    send({"error": {"code": 500, "message": "slot unavailable", "type": "server_error"}})
-                    handler.wfile.write(b"0\r\n\r\n")
-                    return
-                if fault == "drop" and pieces == 2:
-                    handler.connection.shutdown(2)
-                    return
-        for index, (name, args) in enumerate(reply.tool_calls):
-            raw = args if isinstance(args, str) else json.dumps(args)
-            send(delta({"tool_calls": [{"index": index, "id": f"call_{index}", "type": "function", "function": {"name": name, "arguments": ""}}]}))
-            for i in range(0, len(raw), 5):
-                send(delta({"tool_calls": [{"index": index, "function": {"arguments": raw[i : i + 5]}}]}))
-        finish = reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
-        predicted = max(1, len(reply.content) // 4)
-        timings = {"prompt_n": 31, "prompt_ms": 12.5, "predicted_n": predicted, "predicted_ms": predicted * 10.0,
-                   "predicted_per_second": 100.0, "prompt_per_second": 2480.0}
-        send(delta({}, finish, timings=timings))
+    # ---- streams ------------------------------------------------------------------
+
+    def events(self, body: dict[str, Any], reply: FakeReply) -> list[Event]:
+        """Every SSE payload of one streamed reply, ending with ``[DONE]``."""
+        model = body.get("model", "")
+        deltas: list[dict[str, Any]] = [{"role": "assistant", "content": None}]
+        thinking_field = "reasoning" if self.flavour == "vllm" else "reasoning_content"
+        deltas += [{thinking_field: piece} for piece in _pieces(reply.reasoning, reply.chunk_size)]
+        deltas += [{"content": piece} for piece in _pieces(reply.content, reply.chunk_size)]
+        deltas += [{"tool_calls": [fragment]} for fragment in _call_fragments(reply)]
+        events: list[Event] = [_chunk(model, delta) for delta in deltas]
+        events.append(_chunk(model, {}, _finish_reason(reply)))
+        prompt, completion = _prompt_tokens(body), _completion_tokens(reply)
         if (body.get("stream_options") or {}).get("include_usage"):
-            send({"id": "chatcmpl-1", "object": "chat.completion.chunk", "choices": [],
-                  "usage": {"prompt_tokens": 31, "completion_tokens": predicted, "total_tokens": 31 + predicted}})
-        send("[DONE]")
-        handler.wfile.write(b"0\r\n\r\n")
+            usage = {"completion_tokens": completion, "prompt_tokens": prompt, "total_tokens": prompt + completion}
+            events.append(_chunk(model, None) | {"choices": [], "usage": usage})
+        if self.flavour == "llamacpp":
+            events[-1]["timings"] = self._timings(prompt, completion)  # type: ignore[index]
+        return [*events, "[DONE]"]
+
+    def _timings(self, prompt: int, completion: int) -> dict[str, Any]:
+        predicted_ms = completion / self.tokens_per_s * 1000
+        return {"cache_n": 0, "prompt_n": prompt, "prompt_ms": prompt * 0.5, "prompt_per_token_ms": 0.5,
+                "prompt_per_second": 2000.0, "predicted_n": completion, "predicted_ms": predicted_ms,
+                "predicted_per_token_ms": predicted_ms / max(completion, 1),
+                "predicted_per_second": self.tokens_per_s}
+
+    def completion(self, body: dict[str, Any], reply: FakeReply) -> dict[str, Any]:
+        """The non-streamed ``chat.completion`` object for a reply."""
+        message: dict[str, Any] = {"role": "assistant", "content": reply.content or None}
+        if reply.reasoning:
+            message["reasoning_content"] = reply.reasoning
+        if reply.tool_calls:
+            message["tool_calls"] = [
+                {"id": f"call_{n}", "type": "function", "function": {"name": name, "arguments": _raw(args)}}
+                for n, (name, args) in enumerate(reply.tool_calls)
+            ]
+        prompt, completion = _prompt_tokens(body), _completion_tokens(reply)
+        result = {
+            "id": "chatcmpl-fake", "object": "chat.completion", "created": 1735142223, "model": body.get("model"),
+            "choices": [{"index": 0, "message": message, "finish_reason": _finish_reason(reply)}],
+            "usage": {"completion_tokens": completion, "prompt_tokens": prompt, "total_tokens": prompt + completion},
+        }
+        if self.flavour == "llamacpp":
+            result["timings"] = self._timings(prompt, completion)
+        return result
+
+    def write_stream(self, out: _Chunked, body: dict[str, Any], reply: FakeReply, fault: str | None) -> None:
+        """Send a reply's events with its pacing, or the fault that cuts it short."""
+        if fault == "endless":
+            self._write_endless(out, body.get("model", ""))
+            return
+        events = self.events(body, reply)
+        cut_at = min(CUT_AFTER, len(events) - 3)
+        delay = SLOW_DELAY_S if fault == "slow" else reply.delay_s
+        for n, event in enumerate(events):
+            if n == cut_at and fault in ("error_mid_stream", "drop", "reset"):
+                _cut(out, fault)
+                return
+            if fault == "no_done" and event == "[DONE]":
+                break
+            if n and delay and self._stopping.wait(delay):
+                return
+            out.event(event)
+        out.end()
+
+    def _write_endless(self, out: _Chunked, model: str) -> None:
+        out.event(_chunk(model, {"role": "assistant", "content": None}))
+        started = time.monotonic()
+        while not self._stopping.wait(0.01) and time.monotonic() - started < ENDLESS_CAP_S:
+            out.event(_chunk(model, {"content": "la "}))  # raises once the client has gone
+        out.end()
+
+
+# ---- HTTP plumbing --------------------------------------------------------------------
+
+
+class _Chunked:
+    """Writes SSE events as HTTP/1.1 chunks, the way cpp-httplib streams."""
+
+    def __init__(self, handler: BaseHTTPRequestHandler) -> None:
+        self.handler = handler
+
+    def event(self, payload: Event) -> None:
+        text = payload if isinstance(payload, str) else json.dumps(payload)
+        self.raw(f"data: {text}\n\n".encode())
+
+    def raw(self, data: bytes) -> None:
+        self.handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.handler.wfile.flush()
+
+    def end(self) -> None:
+        self.handler.wfile.write(b"0\r\n\r\n")
+        self.handler.wfile.flush()
+
+
+def _cut(out: _Chunked, fault: str) -> None:
+    if fault == "error_mid_stream":
+        out.event(_error(500, "the slot failed while generating", "server_error"))
+        out.end()
+    elif fault == "drop":  # a clean end of the body, without finish_reason or [DONE]
+        out.end()
+    else:  # reset: the socket goes away in the middle of the body
+        out.handler.close_connection = True
+        out.handler.connection.shutdown(socket.SHUT_RDWR)
+
+
+def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            path = self.path.split("?")[0]
+            if path in ("/health", "/v1/health"):
+                self._json(200, {"status": "ok"})
+            elif path in ("/models", "/v1/models"):
+                self._json(200, fake.models_listing())
+            elif not self._authorised():
+                return
+            elif path == "/props" and fake.flavour == "llamacpp":
+                self._json(200, fake.props())
+            else:
+                self._json(404, _error(404, "File Not Found", "not_found_error"))
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+            if not self._authorised():
+                return
+            if self.path.split("?")[0] != "/v1/chat/completions":
+                self._json(404, _error(404, "File Not Found", "not_found_error"))
+                return
+            fake.requests.append(body)
+            fault, model = fake._next_fault(), str(body.get("model", ""))
+            if failure := fake.error_for(fault, model, body):
+                self._json(*failure)
+                return
+            reply = fake._next_reply(model, body)
+            if not body.get("stream"):
+                self._json(200, fake.completion(body, reply))
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                fake.write_stream(_Chunked(self), body, reply, fault)
+
+        def _authorised(self) -> bool:
+            if fake.api_key is None or self.headers.get("Authorization") == f"Bearer {fake.api_key}":
+                return True
+            self._json(401, _error(401, "Invalid API Key", "authentication_error"))
+            return False
+
+        def _json(self, status: int, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
+
+
+# ---- reply building -------------------------------------------------------------------
+
+
+def _chunk(model: str, delta: dict[str, Any] | None, finish: str | None = None) -> dict[str, Any]:
+    chunk: dict[str, Any] = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1735142223,
+                             "model": model, "system_fingerprint": "b6000-fake"}
+    if delta is not None:
+        chunk["choices"] = [{"index": 0, "delta": delta, "finish_reason": finish}]
+    return chunk
+
+
+def _call_fragments(reply: FakeReply) -> Iterator[dict[str, Any]]:
+    """Each call's header (id, type, name), then its argument string in pieces."""
+    per_call = [list(_one_call(n, name, args, reply)) for n, (name, args) in enumerate(reply.tool_calls)]
+    if not reply.interleave_calls:
+        for fragments in per_call:
+            yield from fragments
+        return
+    for row in range(max((len(f) for f in per_call), default=0)):
+        yield from (fragments[row] for fragments in per_call if row < len(fragments))
+
+
+def _one_call(index: int, name: str, args: dict[str, Any] | str, reply: FakeReply) -> Iterator[dict[str, Any]]:
+    raw = _raw(args)
+    header = {"index": index, "id": f"call_{index}", "type": "function", "function": {"name": name}}
+    if not reply.fragment_args:
+        header["function"]["arguments"] = raw  # type: ignore[index]
+        yield header
+        return
+    header["function"]["arguments"] = ""  # type: ignore[index]
+    yield header
+    for piece in _pieces(raw, max(1, reply.chunk_size)):
+        yield {"index": index, "function": {"arguments": piece}}
+
+
+def _pieces(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), max(1, size))]
+
+
+def _raw(args: dict[str, Any] | str) -> str:
+    return args if isinstance(args, str) else json.dumps(args)
+
+
+def _finish_reason(reply: FakeReply) -> str:
+    return reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
+
+
+def _prompt_tokens(body: dict[str, Any]) -> int:
+    text = json.dumps(body.get("messages", [])) + json.dumps(body.get("tools", []))
+    return max(1, len(text) // 4)
+
+
+def _completion_tokens(reply: FakeReply) -> int:
+    if reply.completion_tokens is not None:
+        return reply.completion_tokens
+    size = len(reply.content) + len(reply.reasoning) + sum(len(_raw(a)) + len(n) for n, a in reply.tool_calls)
+    return max(1, size // 4)
+
+
+def _error(code: int, message: str, kind: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "type": kind}}

@@ -1,8 +1,17 @@
-"""Any OpenAI-compatible ``/v1`` server: llama.cpp, LM Studio, vLLM.
+"""Any OpenAI-compatible ``/v1`` server: llama.cpp's llama-server, LM Studio, vLLM.
 
-Streams chat completions over SSE, assembling tool-call fragments by index. Calls whose
-argument JSON does not decode are handed on as ``<tool_call>`` text, so the recovery
-layer reports them as malformed instead of silently dropping them.
+Request: ``stream: true`` with ``stream_options.include_usage``; ``tools`` (omitted when
+none are offered) with ``tool_choice`` and ``parallel_tool_calls: true`` (llama.cpp
+defaults it to false, unlike OpenAI, which would hide a model's parallel calls);
+``temperature``, ``seed`` and ``max_tokens`` when set. ``think=None`` sends nothing, so
+the server's default holds; ``True``/``False`` sends ``chat_template_kwargs.
+enable_thinking``, read by llama.cpp and vLLM templates that can switch thinking.
+``num_ctx`` cannot be set per request here: the server's own context applies.
+
+Reply: see ``sse``. Tool calls whose argument JSON does not decode to an object come
+back as ``<tool_call>`` text, never as calls, so the recovery layer counts them as
+malformed. Usage prefers the server's numbers (``usage``, llama.cpp ``timings``) and
+falls back to client-side timing.
 """
 
 from __future__ import annotations
@@ -10,8 +19,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 import httpx
 
@@ -21,21 +29,18 @@ from app.core.chat import (
     NativeCallsChunk,
     StreamChunk,
     TextChunk,
-    ToolCall,
     TurnDone,
     Usage,
 )
 from app.core.providers.base import HostStatus, ModelInfo, Provider, ProviderError, ProviderKind
+from app.core.providers.sse import DONE, StreamFold, iter_events
 
-
-@dataclass(slots=True)
-class _PartialCall:
-    id: str = ""
-    name: str = ""
-    arguments: list[str] = field(default_factory=list)
+PROBE_TIMEOUT_S = 2.0
 
 
 class OpenAICompatProvider(Provider):
+    """Streams chat turns from one OpenAI-compatible base URL (ending in ``/v1``)."""
+
     kind = ProviderKind.OPENAI
 
     def __init__(
@@ -47,207 +52,303 @@ class OpenAICompatProvider(Provider):
         connect_timeout_s: float = 3.0,
     ) -> None:
         super().__init__(base_url.rstrip("/"))
+        self._timeout_s = timeout_s
+        self._connect_timeout_s = connect_timeout_s
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(
-            base_url=self.host, headers=headers, timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s)
+            base_url=self.host,
+            headers=headers,
+            timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
         )
+
+    def close(self) -> None:
+        """Close the HTTP client and its connections."""
+        self._client.close()
 
     # ---- discovery --------------------------------------------------------------
 
     def discover(self) -> HostStatus:
+        """List the served models; llama.cpp's ``meta`` and ``/props`` add size and context."""
         try:
-            response = self._client.get("/models")
-            response.raise_for_status()
-            data = response.json().get("data", [])
-        except httpx.HTTPStatusError as error:
-            return HostStatus(self.kind, self.host, False, error=f"{self.host} answered {error.response.status_code} to /models")
-        except (httpx.HTTPError, ValueError) as error:
-            return HostStatus(
-                self.kind, self.host, False,
-                error=f"No OpenAI-compatible server at {self.host} ({type(error).__name__}); is it running?",
-            )
-        n_ctx = self._props_context()
-        models = tuple(self._model_info(item, n_ctx) for item in data if isinstance(item, dict))
-        return HostStatus(self.kind, self.host, True, version=None, models=models)
+            listed = self._listed_models()
+        except ProviderError as error:
+            return HostStatus(self.kind, self.host, False, error=error.message)
+        props = self._props() if len(listed) == 1 else None
+        models = tuple(self._model_info(item, props) for item in listed)
+        version = _text(props.get("build_info")) if props else None
+        return HostStatus(self.kind, self.host, True, version=version or None, models=models)
 
-    def _props_context(self) -> int | None:
-        """llama.cpp's ``/props`` tells the context size the server was started with."""
-        root = self.host.removesuffix("/v1")
+    def _listed_models(self) -> list[dict[str, Any]]:
         try:
-            props = self._client.get(f"{root}/props", timeout=2.0).json()
-            return int(props["default_generation_settings"]["n_ctx"])
-        except Exception:
+            response = self._client.get("/models", timeout=self._probe_timeout())
+        except httpx.HTTPError as error:
+            reason = self._wire_reason(error)
+            raise ProviderError(f"No OpenAI-compatible server answered at {self.host}: {reason}") from None
+        if response.status_code >= 400:
+            raise _status_error(response, self.host, "/models")
+        try:
+            data = response.json().get("data")
+        except (ValueError, AttributeError):
+            data = None
+        if not isinstance(data, list):
+            raise ProviderError(f"{self.host}/models did not answer like an OpenAI-compatible server")
+        return [item for item in data if isinstance(item, dict) and item.get("id")]
+
+    def _props(self) -> dict[str, Any] | None:
+        """llama.cpp's ``/props``: the context it runs with, template caps, build."""
+        try:
+            response = self._client.get(f"{self.host.removesuffix('/v1')}/props", timeout=PROBE_TIMEOUT_S)
+            props = response.json() if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
             return None
+        return props if isinstance(props, dict) else None
 
-    def _model_info(self, item: dict[str, Any], n_ctx: int | None) -> ModelInfo:
-        meta = item.get("meta") or {}
-        params = meta.get("n_params")
+    def _model_info(self, item: dict[str, Any], props: dict[str, Any] | None) -> ModelInfo:
+        meta = item.get("meta") if isinstance(item.get("meta"), dict) else None
+        facts = meta or {}
+        params = facts.get("n_params")
+        status = item.get("status")
+        loaded = status.get("value") == "loaded" if isinstance(status, dict) else meta is not None
         return ModelInfo(
-            name=str(item.get("id", "")),
+            name=str(item["id"]),
             provider=self.kind,
             host=self.host,
-            family=item.get("owned_by"),
-            parameter_size=_short_count(params) if isinstance(params, int | float) else None,
-            size_bytes=meta.get("size"),
-            context_length=n_ctx or meta.get("n_ctx_train"),
+            parameter_size=_short_count(params) if _is_number(params) else None,
+            size_bytes=_int(facts.get("size")),
+            context_length=_context_length(item, facts, props),
+            capabilities=_capabilities(props),
+            loaded=loaded,
         )
+
+    def _probe_timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(max(PROBE_TIMEOUT_S, self._connect_timeout_s), connect=self._connect_timeout_s)
 
     # ---- chat -------------------------------------------------------------------
 
     def _stream(self, request: ChatRequest) -> Iterator[StreamChunk]:
-        body = self._body(request)
         started = time.perf_counter()
-        first: float | None = None
-        partial: dict[int, _PartialCall] = {}
-        finish: str | None = None
-        usage: dict[str, Any] = {}
-        timings: dict[str, Any] = {}
+        fold = StreamFold()
         finished = False
         try:
-            with self._client.stream("POST", "/chat/completions", json=body) as response:
+            with self._client.stream("POST", "/chat/completions", json=request_body(request)) as response:
                 if response.status_code >= 400:
                     response.read()
-                    raise _http_error(response, request.model)
-                for data in _sse_data(response.iter_lines()):
-                    if data == "[DONE]":
+                    raise _status_error(response, self.host, "/chat/completions", request.model)
+                for event in iter_events(response.iter_lines()):
+                    if event.data == DONE:
                         finished = True
                         break
-                    event = json.loads(data)
-                    if "error" in event:
-                        raise ProviderError(f"the server failed mid-answer: {_error_text(event)}", retryable=True)
-                    usage = event.get("usage") or usage
-                    timings = event.get("timings") or timings
-                    for choice in event.get("choices") or []:
-                        delta = choice.get("delta") or {}
-                        if delta.get("reasoning_content"):
-                            first = first or time.perf_counter()
-                            yield TextChunk(delta["reasoning_content"], thinking=True)
-                        if delta.get("content"):
-                            first = first or time.perf_counter()
-                            yield TextChunk(delta["content"])
-                        for fragment in delta.get("tool_calls") or []:
-                            first = first or time.perf_counter()
-                            _add_fragment(partial, fragment)
-                        finish = choice.get("finish_reason") or finish
-        except ProviderError:
-            raise
-        except httpx.ConnectError:
-            raise ProviderError(f"No OpenAI-compatible server at {self.host}; is it running?", retryable=True) from None
-        except (httpx.TransportError, ValueError) as error:
-            raise ProviderError(f"the connection to {self.host} broke mid-answer ({type(error).__name__})", retryable=True) from None
-        if not finished and finish is None:
-            raise ProviderError(f"{self.host} ended the answer without finishing it", retryable=True)
-        calls, unreadable = _assemble(partial)
+                    yield from fold.feed(self._payload(event.data, event.event))
+        except httpx.HTTPError as error:
+            raise self._transport_error(error) from None
+        if not finished and fold.finish_reason is None:
+            raise ProviderError(f"{self.host} ended the answer before finishing it (no [DONE], no finish_reason)")
+        calls, unreadable = fold.calls.finish()
         if unreadable:
-            yield TextChunk(unreadable)
+            yield TextChunk("\n".join(unreadable))
         if calls:
             yield NativeCallsChunk(tuple(calls))
-        yield TurnDone(_usage(usage, timings, finish, started, first))
+        yield TurnDone(turn_usage(fold, started, time.perf_counter()))
 
-    def _body(self, request: ChatRequest) -> dict[str, Any]:
-        s = request.settings
-        body: dict[str, Any] = {
-            "model": request.model,
-            "messages": [_message(m) for m in request.messages],
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-        if request.tools:
-            body["tools"] = [t.to_openai() for t in request.tools]
-            body["tool_choice"] = request.tool_choice
-        for key, value in (("temperature", s.temperature), ("seed", s.seed), ("max_tokens", s.max_tokens)):
-            if value is not None:
-                body[key] = value
-        return body
-
-    def close(self) -> None:
-        self._client.close()
-
-
-def _sse_data(lines: Iterator[str]) -> Iterator[str]:
-    for line in lines:
-        if line.startswith("data:"):
-            yield line[5:].strip()
-
-
-def _add_fragment(partial: dict[int, _PartialCall], fragment: dict[str, Any]) -> None:
-    index = int(fragment.get("index", len(partial)))
-    call = partial.setdefault(index, _PartialCall())
-    call.id = fragment.get("id") or call.id
-    function = fragment.get("function") or {}
-    call.name += function.get("name") or ""
-    call.arguments.append(function.get("arguments") or "")
-
-
-def _assemble(partial: dict[int, _PartialCall]) -> tuple[list[ToolCall], str]:
-    calls: list[ToolCall] = []
-    unreadable: list[str] = []
-    for index in sorted(partial):
-        call = partial[index]
-        raw = "".join(call.arguments).strip() or "{}"
+    def _payload(self, data: str, event: str) -> dict[str, Any]:
         try:
-            arguments = json.loads(raw)
+            payload = json.loads(data)
         except ValueError:
-            arguments = None
-        if isinstance(arguments, dict):
-            calls.append(ToolCall(call.id or f"call_{index}", call.name, arguments))
-        else:
-            unreadable.append(f'<tool_call>{{"name": {json.dumps(call.name)}, "arguments": {raw}}}</tool_call>')
-    return calls, "\n".join(unreadable)
+            raise ProviderError(f"{self.host} sent a stream event that is not JSON: {data[:120]!r}") from None
+        if not isinstance(payload, dict):
+            raise ProviderError(f"{self.host} sent a stream event that is not a JSON object")
+        if "error" in payload or event == "error":
+            status = _error_status(payload)
+            raise ProviderError(f"{self.host} failed mid-answer: {_error_text(payload)}", status=status)
+        return payload
+
+    def _transport_error(self, error: httpx.HTTPError) -> ProviderError:
+        """A wire failure as a ProviderError; only a URL that is not http(s) is final."""
+        retryable = not isinstance(error, httpx.UnsupportedProtocol)
+        return ProviderError(f"{self.host}: {self._wire_reason(error)}", retryable=retryable)
+
+    def _wire_reason(self, error: httpx.HTTPError) -> str:
+        """What went wrong on the wire, in plain words."""
+        if isinstance(error, httpx.UnsupportedProtocol):
+            return "not an http(s) URL"
+        if isinstance(error, httpx.ConnectTimeout):
+            return f"no connection within {self._connect_timeout_s:g} s"
+        if isinstance(error, httpx.ConnectError):
+            return "could not connect (is the server running, and the address right?)"
+        if isinstance(error, httpx.ReadTimeout):
+            return f"sent nothing for {self._timeout_s:g} s"
+        if isinstance(error, httpx.TimeoutException):
+            return f"timed out ({type(error).__name__})"
+        if isinstance(error, httpx.RemoteProtocolError | httpx.ReadError):
+            return "the connection dropped mid-answer"
+        return f"{type(error).__name__}: {error}"
 
 
-def _usage(usage: dict[str, Any], timings: dict[str, Any], finish: str | None, started: float, first: float | None) -> Usage:
-    completion = int(usage.get("completion_tokens") or timings.get("predicted_n") or 0)
-    rate = timings.get("predicted_per_second")
-    if rate is None and first is not None and completion:
-        rate = completion / max(time.perf_counter() - first, 1e-6)
-    prompt_ms = timings.get("prompt_ms")
-    return Usage(
-        prompt_tokens=int(usage.get("prompt_tokens") or timings.get("prompt_n") or 0),
-        completion_tokens=completion,
-        time_to_first_token_s=(first - started) if first is not None else None,
-        tokens_per_s=float(rate) if rate else None,
-        prompt_eval_s=prompt_ms / 1000 if prompt_ms else None,
-        done_reason="tool_calls" if finish == "tool_calls" else finish,
-    )
+# ---- request ------------------------------------------------------------------------
 
 
-def _message(message: Message) -> dict[str, Any]:
+def request_body(request: ChatRequest) -> dict[str, Any]:
+    """The JSON body of a streamed ``/chat/completions`` request."""
+    body: dict[str, Any] = {
+        "model": request.model,
+        "messages": [wire_message(m) for m in request.messages],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    if request.tools:
+        body["tools"] = [tool.to_openai() for tool in request.tools]
+        body["tool_choice"] = request.tool_choice
+        body["parallel_tool_calls"] = True
+    settings = request.settings
+    for key, value in (
+        ("temperature", settings.temperature),
+        ("seed", settings.seed),
+        ("max_tokens", settings.max_tokens),
+    ):
+        if value is not None:
+            body[key] = value
+    if settings.think is not None:
+        body["chat_template_kwargs"] = {"enable_thinking": settings.think}
+    return body
+
+
+def wire_message(message: Message) -> dict[str, Any]:
+    """One message in OpenAI form; earlier thinking is not sent back."""
     data: dict[str, Any] = {"role": message.role, "content": message.content}
     if message.tool_calls:
         data["tool_calls"] = [
-            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
-            for c in message.tool_calls
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": json.dumps(call.arguments, ensure_ascii=False)},
+            }
+            for call in message.tool_calls
         ]
     if message.role == "tool":
         data["tool_call_id"] = message.tool_call_id or ""
+        if message.tool_name:
+            data["name"] = message.tool_name
     return data
 
 
+# ---- usage --------------------------------------------------------------------------
+
+
+def turn_usage(fold: StreamFold, started: float, ended: float) -> Usage:
+    """Token counts and speed: the server's ``usage``/``timings`` first, the client's clock else."""
+    usage, timings = fold.usage, fold.timings
+    completion = _int(usage.get("completion_tokens")) or _int(timings.get("predicted_n")) or 0
+    prompt = _int(usage.get("prompt_tokens"))
+    if prompt is None and _int(timings.get("prompt_n")) is not None:
+        prompt = (_int(timings.get("prompt_n")) or 0) + (_int(timings.get("cache_n")) or 0)
+    rate = timings.get("predicted_per_second")
+    if not _is_number(rate) or rate <= 0:
+        rate = _client_rate(completion or fold.deltas, fold.first_output_at, ended)
+    prompt_ms = timings.get("prompt_ms")
+    first = fold.first_output_at
+    return Usage(
+        prompt_tokens=prompt or 0,
+        completion_tokens=completion,
+        time_to_first_token_s=first - started if first is not None else None,
+        tokens_per_s=float(rate) if rate else None,
+        prompt_eval_s=prompt_ms / 1000 if _is_number(prompt_ms) else None,
+        done_reason=fold.finish_reason,
+    )
+
+
+def _client_rate(tokens: int, first: float | None, ended: float) -> float | None:
+    if first is None or tokens <= 1 or ended <= first:
+        return None
+    return (tokens - 1) / (ended - first)  # the first token's time is the time to first token
+
+
+# ---- errors -------------------------------------------------------------------------
+
+
+def _status_error(response: httpx.Response, host: str, path: str, model: str | None = None) -> ProviderError:
+    """Turn an HTTP error status into a ProviderError that says what to do about it."""
+    status = response.status_code
+    detail = _response_detail(response)
+    if status in (401, 403):
+        message = f"{host} refused the request (HTTP {status}): the API key is missing or wrong ({detail})"
+        return ProviderError(message, retryable=False, status=status)
+    if status == 404:
+        what = f"no model {model!r}" if model else f"no {path} endpoint (does the URL end in /v1?)"
+        return ProviderError(f"{host} has {what} (HTTP 404: {detail})", retryable=False, status=status)
+    retryable = status in (408, 429) or (status >= 500 and status != 501)
+    verb = "failed" if retryable else "rejected the request"
+    return ProviderError(f"{host} {verb} (HTTP {status}): {detail}", retryable=retryable, status=status)
+
+
+def _response_detail(response: httpx.Response) -> str:
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    text = _error_text(payload) if isinstance(payload, dict) else response.text
+    return " ".join(text.split())[:300] or response.reason_phrase
+
+
 def _error_text(payload: dict[str, Any]) -> str:
+    """The message of an OpenAI error object, nested (llama.cpp, OpenAI) or flat (old vLLM)."""
     error = payload.get("error")
     if isinstance(error, dict):
         return str(error.get("message") or error)
-    return str(error)
+    if isinstance(error, str) and error:
+        return error
+    return str(payload.get("message") or payload.get("detail") or payload)
 
 
-def _http_error(response: httpx.Response, model: str) -> ProviderError:
-    try:
-        text = _error_text(response.json())
-    except ValueError:
-        text = response.text[:300]
-    status = response.status_code
-    if status in (401, 403):
-        return ProviderError(f"the server refused the API key ({status}): {text}", retryable=False, status=status)
-    if status == 404:
-        return ProviderError(f"the server has no model {model!r}: {text}", retryable=False, status=status)
-    if status < 500:
-        return ProviderError(f"the server refused the request ({status}): {text}", retryable=False, status=status)
-    return ProviderError(f"the server failed ({status}): {text}", retryable=True, status=status)
+def _error_status(payload: dict[str, Any]) -> int | None:
+    error = payload.get("error")
+    code = error.get("code") if isinstance(error, dict) else payload.get("code")
+    return code if isinstance(code, int) else None
+
+
+# ---- small readers ------------------------------------------------------------------
+
+
+def _context_length(item: dict[str, Any], meta: dict[str, Any], props: dict[str, Any] | None) -> int | None:
+    """The context the server runs with if it says, else the one the model was trained for."""
+    settings = props.get("default_generation_settings") if props else None
+    running = settings.get("n_ctx") if isinstance(settings, dict) else None
+    for value in (running, meta.get("n_ctx"), meta.get("n_ctx_train"), item.get("max_model_len")):
+        if (number := _int(value)) and number > 0:
+            return number
+    return None
+
+
+def _capabilities(props: dict[str, Any] | None) -> frozenset[str]:
+    """What llama.cpp's ``/props`` says the chat template and model support."""
+    if not props:
+        return frozenset()
+    caps = props.get("chat_template_caps")
+    caps = caps if isinstance(caps, dict) else {}
+    modalities = props.get("modalities")
+    modalities = modalities if isinstance(modalities, dict) else {}
+    found = set()
+    if caps.get("supports_tool_calls") is True or caps.get("supports_tools") is True:
+        found.add("tools")
+    if modalities.get("vision") is True:
+        found.add("vision")
+    return frozenset(found)
 
 
 def _short_count(n: float) -> str:
-    for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+    """134_515_008 -> '135M', 8_030_261_312 -> '8.03B'."""
+    for unit, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
         if n >= size:
             return f"{n / size:.3g}{unit}"
     return str(int(n))
+
+
+def _is_number(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _int(value: object) -> int | None:
+    return int(value) if _is_number(value) else None
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""

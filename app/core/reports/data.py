@@ -24,6 +24,7 @@ class ModelReport:
     agent: Rate  # every suite but the one-shot code control
     code: Rate  # the one-shot suite
     by_tier: dict[str, Rate]
+    by_mode: dict[str, Rate]  # tool-calling mode -> agent score: raw (native) vs harness
     failures: dict[Outcome, int]
     infra_errors: int
     pass_hat_k: float | None
@@ -74,7 +75,8 @@ def build_report(
     for s in stats:
         old = cells.get((s.task_id, s.model), Rate(0, 0))
         cells[(s.task_id, s.model)] = Rate(old.passed + s.passed, old.scored + s.scored)
-    reports = [_model_report(m, [s for s in stats if s.model == m], counts) for m in models]
+    modes = {key: settings.tool_mode.value for key, settings in repo.settings_by_key(run_ids).items()}
+    reports = [_model_report(m, [s for s in stats if s.model == m], counts, modes) for m in models]
     picked = _spread(repo.failed_attempts(run_ids, limit=max(0, failure_examples) * 20), failure_examples)
     failures = [FailureExample(a, repo.transcript(a.id)) for a in picked]
     return ReportData(
@@ -90,12 +92,16 @@ def build_report(
     )
 
 
-def _model_report(model: str, stats: list[CellStats], counts: Sequence[object]) -> ModelReport:
+def _model_report(
+    model: str, stats: list[CellStats], counts: Sequence[object], modes: dict[str, str]
+) -> ModelReport:
     agent = [s for s in stats if s.suite != CODE_SUITE]
     code = [s for s in stats if s.suite == CODE_SUITE]
     by_tier: dict[str, list[CellStats]] = defaultdict(list)
+    by_mode: dict[str, list[CellStats]] = defaultdict(list)
     for s in agent:
         by_tier[f"{s.suite}/{s.tier}"].append(s)
+        by_mode[modes.get(s.settings_key, "recovery")].append(s)
     failures: Counter[Outcome] = Counter()
     infra = 0
     for c in counts:
@@ -120,6 +126,7 @@ def _model_report(model: str, stats: list[CellStats], counts: Sequence[object]) 
         agent=_rate(agent),
         code=_rate(code),
         by_tier={tier: _rate(group) for tier, group in sorted(by_tier.items())},
+        by_mode={mode: _rate(group) for mode, group in sorted(by_mode.items())},
         failures=dict(failures.most_common()),
         infra_errors=infra,
         pass_hat_k=pass_hat_k(runs, k) if k >= 2 else None,

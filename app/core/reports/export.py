@@ -70,6 +70,7 @@ def _model_json(m: Any) -> dict[str, Any]:
         "agent": _rate_json(m.agent),
         "code": _rate_json(m.code),
         "by_tier": {tier: _rate_json(rate) for tier, rate in m.by_tier.items()},
+        "by_tool_mode": {mode: _rate_json(rate) for mode, rate in m.by_mode.items()},
         "failures": {o.value: n for o, n in m.failures.items()},
         "infra_errors": m.infra_errors,
         "pass_hat_k": m.pass_hat_k,
@@ -115,6 +116,13 @@ def charts(data: ReportData) -> dict[str, str]:
             "How failed attempts ended", [m.model for m in data.models], [m.failures for m in data.models]
         ),
     }
+    modes = sorted({mode for m in data.models for mode in m.by_mode})
+    if len(modes) > 1:
+        result["raw-vs-harness"] = svg.rate_bars(
+            "Agent score by tool-calling mode: raw (native) vs harness",
+            modes,
+            [(m.model, [m.by_mode.get(mode) or _empty() for mode in modes]) for m in data.models],
+        )
     gap = [(m.model, m.code.value, m.agent.value) for m in data.models if m.code.scored and m.agent.scored]
     if gap:
         result["agent-vs-code"] = svg.gap_scatter("Agent score vs code score", [(n, c or 0.0, a or 0.0) for n, c, a in gap])

@@ -88,6 +88,19 @@ class Repository:
     def database(self) -> Database:
         return self._db
 
+    def settings_by_key(self, run_ids: list[str] | tuple[str, ...] | Any) -> dict[str, AttemptSettings]:
+        """The settings behind each settings key used in the runs (one row read per key)."""
+        with self._db.sessions() as session:
+            first_of_each = (
+                select(func.min(AttemptRow.id))
+                .where(AttemptRow.run_id.in_(list(run_ids)))
+                .group_by(AttemptRow.settings_key)
+            )
+            rows = session.execute(
+                select(AttemptRow.settings_key, AttemptRow.settings_json).where(AttemptRow.id.in_(first_of_each))
+            ).all()
+        return {key: build_dataclass(AttemptSettings, json.loads(blob)) for key, blob in rows}
+
     def method_notes(self, run_ids: list[str] | tuple[str, ...] | Any) -> dict[str, str]:
         """What a reader needs to judge the numbers: settings, digests, task hashes, versions."""
         ids = list(run_ids)

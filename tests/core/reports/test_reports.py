@@ -88,3 +88,22 @@ def test_report_from_a_real_simulated_run(engine: Engine) -> None:
     assert prose.failures.get(Outcome.NO_TOOL_CALL, 0) > 0
     assert any(f.attempt.model == "sim:prose-only" and f.transcript for f in data.failures)
     engine.close()
+
+
+def test_raw_vs_recovery_for_a_text_caller(engine: Engine) -> None:
+    from app.core.outcomes import ToolMode
+    from app.core.plan import AttemptSettings
+    from app.core.reports.export import charts
+
+    tasks = engine.catalog.tasks("readiness", "basic")[:4]
+    plan = engine.plan(
+        [engine.parse_model("sim:text-caller")], tasks, repeats=1,
+        settings=[AttemptSettings(tool_mode=ToolMode.NATIVE, label="raw"), AttemptSettings(tool_mode=ToolMode.RECOVERY, label="harness")],
+    )
+    engine.execute(plan, CancelToken())
+    (model,) = build_report(engine.repository, [plan.run_id]).models
+    raw, harness = model.by_mode["native"], model.by_mode["recovery"]
+    assert raw.scored == harness.scored == 4
+    assert raw.passed == 0 and harness.passed >= 3  # the gap is format, not capability
+    assert "raw-vs-harness" in charts(build_report(engine.repository, [plan.run_id]))
+    engine.close()
