@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QSize
+from PySide6.QtCore import QRectF, QSize, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QWidget
@@ -18,10 +18,14 @@ from app.core.reports.svg import FAILURE_COLOURS, PALETTE
 
 
 class _RateBars(pg.PlotWidget):
-    """Grouped bars, one colour per model, whiskers for the 95% interval."""
+    """Grouped bars, one colour per model, whiskers for the 95% interval. Click a bar: ``picked``."""
+
+    picked = Signal(str, str)  # model, task id ("" for all tasks)
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent, title=title)
+        self._series: list[str] = []
+        self.scene().sigMouseClicked.connect(self._on_click)
         self.setBackground(None)
         self.setLabel("left", "pass rate", units="%")
         self.setYRange(0, 100)
@@ -29,9 +33,18 @@ class _RateBars(pg.PlotWidget):
         self.addLegend(offset=(-10, 10))
         self.bars: list[pg.BarGraphItem] = []
 
+    def _on_click(self, event: object) -> None:
+        point = self.getPlotItem().vb.mapSceneToView(event.scenePos())  # type: ignore[attr-defined]
+        width = 0.8 / max(1, len(self._series))
+        offset = point.x() - round(point.x()) + 0.4
+        index = int(offset // width) if 0 <= offset < 0.8 else -1
+        if 0 <= index < len(self._series):
+            self.picked.emit(self._series[index], "")
+
     def _draw(self, groups: list[str], series: list[tuple[str, list[Rate]]]) -> None:
         self.clear()
         self.bars = []
+        self._series = [name for name, _ in series]
         width = 0.8 / max(1, len(series))
         for i, (name, rates) in enumerate(series):
             xs = [gi - 0.4 + width * (i + 0.5) for gi in range(len(groups))]
@@ -93,6 +106,8 @@ class FailureModes(pg.PlotWidget):
 
 
 class _Scatter(pg.PlotWidget):
+    picked = Signal(str, str)
+
     def __init__(self, title: str, x_label: str, y_label: str, parent: QWidget | None = None) -> None:
         super().__init__(parent, title=title)
         self.setBackground(None)
@@ -106,7 +121,9 @@ class _Scatter(pg.PlotWidget):
         self.clear()
         self.points = points
         for i, (name, x, y) in enumerate(points):
-            self.addItem(pg.ScatterPlotItem([x], [y], size=12, brush=QColor(PALETTE[i % len(PALETTE)]), name=name))
+            item = pg.ScatterPlotItem([x], [y], size=12, brush=QColor(PALETTE[i % len(PALETTE)]), name=name)
+            item.sigClicked.connect(lambda *_, model=name: self.picked.emit(model, ""))
+            self.addItem(item)
 
 
 class AgentVsCode(_Scatter):
@@ -132,6 +149,50 @@ class ScoreVsSpeed(_Scatter):
         self._draw([(m.model, m.tokens_per_s or 0.0, 100 * (m.agent.value or 0))
                     for m in data.models if m.agent.scored and m.tokens_per_s])
         self.setYRange(0, 100)
+
+
+class TaskHeatmap(pg.PlotWidget):
+    """Model × task pass share (red 0 → green 1; grey where nothing was scored)."""
+
+    picked = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, title="Pass share per task and model")
+        self.setBackground(None)
+        self.setMouseEnabled(x=False, y=False)
+        self.image = pg.ImageItem()
+        self.addItem(self.image)
+        self.invertY(True)
+        self.models: list[str] = []
+        self.tasks: list[str] = []
+        self.matrix = np.zeros((0, 0))
+        self.image.mouseClickEvent = self._on_click  # type: ignore[method-assign]
+
+    def show_data(self, data: ReportData) -> None:
+        self.models = [m.model for m in data.models]
+        self.tasks = [task for _, _, task in data.tasks]
+        matrix = np.full((len(self.models), len(self.tasks)), np.nan)
+        for col, model in enumerate(self.models):
+            for row, task in enumerate(self.tasks):
+                rate = data.cells.get((task, model))
+                if rate is not None and rate.scored:
+                    matrix[col, row] = rate.passed / rate.scored
+        self.matrix = matrix
+        colours = np.zeros((*matrix.shape, 4), dtype=np.ubyte)
+        for (x, y), share in np.ndenumerate(matrix):
+            if np.isnan(share):
+                colours[x, y] = (148, 163, 184, 255)
+            else:
+                colours[x, y] = (int(239 - 205 * share), int(68 + 129 * share), int(68 + 26 * share), 255)
+        self.image.setImage(colours, levels=None)
+        self.getAxis("bottom").setTicks([[(i + 0.5, m) for i, m in enumerate(self.models)]])
+        self.getAxis("left").setTicks([[(i + 0.5, t) for i, t in enumerate(self.tasks)]])
+
+    def _on_click(self, event: object) -> None:
+        pos = event.pos()  # type: ignore[attr-defined]
+        col, row = int(pos.x()), int(pos.y())
+        if 0 <= col < len(self.models) and 0 <= row < len(self.tasks):
+            self.picked.emit(self.models[col], self.tasks[row])
 
 
 def save_chart(widget: QWidget, path: Path) -> Path:

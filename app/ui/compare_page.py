@@ -30,6 +30,7 @@ from app.ui.compare_charts import (
     PassRateByTier,
     RawVsHarness,
     ScoreVsSpeed,
+    TaskHeatmap,
     save_chart,
 )
 from app.ui.workers import BackgroundCall
@@ -63,12 +64,15 @@ class ComparePage(QWidget):
         self.gap = AgentVsCode()
         self.speed = ScoreVsSpeed()
         self.modes = RawVsHarness()
+        self.heatmap = TaskHeatmap()
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.cellClicked.connect(self._on_cell_clicked)
         self.browser = AttemptBrowser(engine)
+        for chart in (self.by_tier, self.modes, self.gap, self.speed, self.heatmap):
+            chart.picked.connect(self.show_attempts)
         self.tabs = QTabWidget()
-        for widget, name in ((self.by_tier, "Pass rate by tier"), (self.failures, "Failure modes"),
+        for widget, name in ((self.by_tier, "Pass rate by tier"), (self.failures, "Failure modes"), (self.heatmap, "Heatmap"),
                              (self.gap, "Agent vs code"), (self.speed, "Score vs speed"), (self.modes, "Raw vs harness"), (self.table, "Task table"),
                              (self.browser, "Attempts")):
             self.tabs.addTab(widget, name)
@@ -128,7 +132,7 @@ class ComparePage(QWidget):
         self.data = data
         n = sum(m.agent.scored + m.code.scored for m in data.models)
         self.status.setText(f"{len(data.models)} model(s) · {len(data.tasks)} task(s) · {n} scored attempts")
-        for chart in (self.by_tier, self.failures, self.gap, self.speed, self.modes):
+        for chart in (self.by_tier, self.failures, self.gap, self.speed, self.modes, self.heatmap):
             chart.show_data(data)
         self._fill_table(data)
         self.browser.set_data(self._compared, data)
@@ -164,6 +168,12 @@ class ComparePage(QWidget):
                                               "PNG image (*.png);;SVG image (*.svg)")
         if path:
             save_chart(widget, Path(path))
+
+    @Slot(str, str)
+    def show_attempts(self, model: str, task_id: str) -> None:
+        """A bar, point or heatmap cell lists the attempts behind it."""
+        self.browser.focus(model or None, task_id or None)
+        self.tabs.setCurrentWidget(self.browser)
 
     @Slot(int, int)
     def _on_cell_clicked(self, row: int, column: int) -> None:

@@ -76,6 +76,7 @@ class FakeOpenAI:
         self.flavour = flavour
         self.tokens_per_s = tokens_per_s
         self.requests: list[dict[str, Any]] = []
+        self.open_streams = 0  # streams whose client has not gone yet
         self.tool_support = True  # what /props reports in chat_template_caps
         self._scripts: dict[str, deque[FakeReply]] = defaultdict(deque)
         self._responders: dict[str, Responder] = {}
@@ -88,8 +89,7 @@ class FakeOpenAI:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
     def __enter__(self) -> FakeOpenAI:
         return self
@@ -132,9 +132,7 @@ class FakeOpenAI:
         return reply
 
     def _next_fault(self) -> str | None:
-        with contextlib.suppress(IndexError):
-            return self._faults.popleft()
-        return None
+        return self._faults.popleft() if self._faults else None
 
     # ---- what the endpoints answer -------------------------------------------------
 
@@ -194,15 +192,15 @@ class FakeOpenAI:
         deltas += [{thinking_field: piece} for piece in _pieces(reply.reasoning, reply.chunk_size)]
         deltas += [{"content": piece} for piece in _pieces(reply.content, reply.chunk_size)]
         deltas += [{"tool_calls": [fragment]} for fragment in _call_fragments(reply)]
-        events: list[Event] = [_chunk(model, delta) for delta in deltas]
-        events.append(_chunk(model, {}, _finish_reason(reply)))
+        chunks = [_chunk(model, delta) for delta in deltas]
+        chunks.append(_chunk(model, {}, _finish_reason(reply)))
         prompt, completion = _prompt_tokens(body), _completion_tokens(reply)
         if (body.get("stream_options") or {}).get("include_usage"):
             usage = {"completion_tokens": completion, "prompt_tokens": prompt, "total_tokens": prompt + completion}
-            events.append(_chunk(model, None) | {"choices": [], "usage": usage})
-        if self.flavour == "llamacpp":
-            events[-1]["timings"] = self._timings(prompt, completion)  # type: ignore[index]
-        return [*events, "[DONE]"]
+            chunks.append(_chunk(model, None) | {"choices": [], "usage": usage})
+        if self.flavour == "llamacpp":  # llama.cpp puts timings on the stream's last chunk
+            chunks[-1]["timings"] = self._timings(prompt, completion)
+        return [*chunks, "[DONE]"]
 
     def _timings(self, prompt: int, completion: int) -> dict[str, Any]:
         predicted_ms = completion / self.tokens_per_s * 1000
@@ -246,6 +244,7 @@ class FakeOpenAI:
             if fault == "no_done" and event == "[DONE]":
                 break
             if n and delay and self._stopping.wait(delay):
+                _cut(out, "reset")
                 return
             out.event(event)
         out.end()
@@ -315,7 +314,7 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
             if not self._authorised():
                 return
-            if self.path.split("?")[0] != "/v1/chat/completions":
+            if self.path.split("?")[0] not in ("/v1/chat/completions", "/chat/completions"):
                 self._json(404, _error(404, "File Not Found", "not_found_error"))
                 return
             fake.requests.append(body)
@@ -331,8 +330,12 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                fake.write_stream(_Chunked(self), body, reply, fault)
+            fake.open_streams += 1
+            try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    fake.write_stream(_Chunked(self), body, reply, fault)
+            finally:
+                fake.open_streams -= 1
 
         def _authorised(self) -> bool:
             if fake.api_key is None or self.headers.get("Authorization") == f"Bearer {fake.api_key}":

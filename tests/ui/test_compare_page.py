@@ -68,3 +68,22 @@ def test_cell_lists_attempts_and_two_transcripts_side_by_side(
     browser.table.setCurrentCell(0, 0)
     browser.show_beside()
     assert browser.right.attempt_id == browser.records[0].id != browser.left.attempt_id
+
+
+def test_heatmap_and_points_lead_to_attempts(open_window: WindowFactory, tmp_path: Path, settings: AppSettings, qtbot: QtBot) -> None:
+    from PySide6.QtCore import Qt
+
+    engine = Engine(db_path=tmp_path / "c.db", settings=settings, simulated_pace=0.0)
+    tasks = engine.catalog.tasks("readiness", "basic")[:3]
+    plan = engine.plan([engine.parse_model("sim:competent"), engine.parse_model("sim:looper")], tasks, repeats=1)
+    engine.execute(plan, CancelToken())
+    window = open_window(engine=engine)
+    window.show_page(COMPARE)
+    page = window.compare_page
+    page.runs.item(0).setCheckState(Qt.CheckState.Checked)
+    wait_until(lambda: page.data is not None, qtbot)
+    assert page.heatmap.matrix.shape == (2, 3)
+    assert page.heatmap.matrix[1].tolist() == [0.0, 0.0, 0.0]  # the looper never finishes
+    page.heatmap.picked.emit("sim:looper", tasks[1].id)
+    assert page.tabs.currentWidget() is page.browser
+    assert [(r.model, r.task_id) for r in page.browser.records] == [("sim:looper", tasks[1].id)]

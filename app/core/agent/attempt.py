@@ -126,7 +126,7 @@ def _one_try(
                 max_tokens=settings.max_tokens or budgets.max_tokens,
                 max_seconds=settings.max_seconds or budgets.max_seconds,
             ),
-            reference_key=f"{spec.attempt_id}:{try_number}",
+            reference_key=f"{task.id}:{spec.repeat}:{try_number}",  # same task and repeat, same behaviour
             reference=reference_script(task),
         )
         retryable = False

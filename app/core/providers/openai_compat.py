@@ -35,7 +35,7 @@ from app.core.chat import (
 from app.core.providers.base import HostStatus, ModelInfo, Provider, ProviderError, ProviderKind
 from app.core.providers.sse import DONE, StreamFold, iter_events
 
-PROBE_TIMEOUT_S = 2.0
+PROBE_TIMEOUT_S = 5.0  # discovery: /models and /props answer at once when the server is up
 
 
 class OpenAICompatProvider(Provider):
@@ -82,7 +82,7 @@ class OpenAICompatProvider(Provider):
         try:
             response = self._client.get("/models", timeout=self._probe_timeout())
         except httpx.HTTPError as error:
-            reason = self._wire_reason(error)
+            reason = self._wire_reason(error, PROBE_TIMEOUT_S)
             raise ProviderError(f"No OpenAI-compatible server answered at {self.host}: {reason}") from None
         if response.status_code >= 400:
             raise _status_error(response, self.host, "/models")
@@ -97,18 +97,16 @@ class OpenAICompatProvider(Provider):
     def _props(self) -> dict[str, Any] | None:
         """llama.cpp's ``/props``: the context it runs with, template caps, build."""
         try:
-            response = self._client.get(f"{self.host.removesuffix('/v1')}/props", timeout=PROBE_TIMEOUT_S)
+            response = self._client.get(f"{self.host.removesuffix('/v1')}/props", timeout=self._probe_timeout())
             props = response.json() if response.status_code == 200 else None
         except (httpx.HTTPError, ValueError):
             return None
         return props if isinstance(props, dict) else None
 
     def _model_info(self, item: dict[str, Any], props: dict[str, Any] | None) -> ModelInfo:
-        meta = item.get("meta") if isinstance(item.get("meta"), dict) else None
-        facts = meta or {}
+        meta = item.get("meta")
+        facts: dict[str, Any] = meta if isinstance(meta, dict) else {}  # null while loading
         params = facts.get("n_params")
-        status = item.get("status")
-        loaded = status.get("value") == "loaded" if isinstance(status, dict) else meta is not None
         return ModelInfo(
             name=str(item["id"]),
             provider=self.kind,
@@ -117,11 +115,11 @@ class OpenAICompatProvider(Provider):
             size_bytes=_int(facts.get("size")),
             context_length=_context_length(item, facts, props),
             capabilities=_capabilities(props),
-            loaded=loaded,
+            loaded=_loaded(item),
         )
 
     def _probe_timeout(self) -> httpx.Timeout:
-        return httpx.Timeout(max(PROBE_TIMEOUT_S, self._connect_timeout_s), connect=self._connect_timeout_s)
+        return httpx.Timeout(PROBE_TIMEOUT_S, connect=self._connect_timeout_s)
 
     # ---- chat -------------------------------------------------------------------
 
@@ -165,9 +163,9 @@ class OpenAICompatProvider(Provider):
     def _transport_error(self, error: httpx.HTTPError) -> ProviderError:
         """A wire failure as a ProviderError; only a URL that is not http(s) is final."""
         retryable = not isinstance(error, httpx.UnsupportedProtocol)
-        return ProviderError(f"{self.host}: {self._wire_reason(error)}", retryable=retryable)
+        return ProviderError(f"{self.host}: {self._wire_reason(error, self._timeout_s)}", retryable=retryable)
 
-    def _wire_reason(self, error: httpx.HTTPError) -> str:
+    def _wire_reason(self, error: httpx.HTTPError, read_timeout_s: float) -> str:
         """What went wrong on the wire, in plain words."""
         if isinstance(error, httpx.UnsupportedProtocol):
             return "not an http(s) URL"
@@ -176,7 +174,7 @@ class OpenAICompatProvider(Provider):
         if isinstance(error, httpx.ConnectError):
             return "could not connect (is the server running, and the address right?)"
         if isinstance(error, httpx.ReadTimeout):
-            return f"sent nothing for {self._timeout_s:g} s"
+            return f"sent nothing for {read_timeout_s:g} s"
         if isinstance(error, httpx.TimeoutException):
             return f"timed out ({type(error).__name__})"
         if isinstance(error, httpx.RemoteProtocolError | httpx.ReadError):
@@ -316,6 +314,14 @@ def _context_length(item: dict[str, Any], meta: dict[str, Any], props: dict[str,
         if (number := _int(value)) and number > 0:
             return number
     return None
+
+
+def _loaded(item: dict[str, Any]) -> bool:
+    """llama.cpp's router says per model; llama.cpp and vLLM otherwise list only what they serve."""
+    status = item.get("status")
+    if isinstance(status, dict):
+        return status.get("value") == "loaded"
+    return item.get("owned_by") in ("llamacpp", "vllm")
 
 
 def _capabilities(props: dict[str, Any] | None) -> frozenset[str]:
