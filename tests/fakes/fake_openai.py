@@ -1,16 +1,12 @@
 """A fake OpenAI-compatible server on 127.0.0.1 that streams like llama.cpp (or vLLM).
 
-Shapes follow llama.cpp's ``tools/server``: SSE ``data: {...}`` events, a first delta
-``{"role": "assistant", "content": null}``, tool-call fragments by ``index`` (``id``,
-``type`` and ``name`` once, then ``arguments`` pieces), a finish chunk with an empty
-delta, a ``choices: []`` usage chunk when ``stream_options.include_usage`` is set,
-``timings`` on the last chunk, ``data: [DONE]``; errors as ``{"error": {"code",
-"message", "type"}}``; a mid-stream failure as ``data: {"error": {...}}`` with no
-``[DONE]``. ``/v1/models`` carries ``meta`` (n_ctx_train, n_params, size) and ``/props``
-the running ``n_ctx``. With ``api_key`` set, only ``/health`` and ``/v1/models`` are
-public, as in llama.cpp. ``flavour="vllm"`` drops ``timings``, ``meta`` and ``/props``,
-names thinking ``reasoning``, lists ``max_model_len`` and answers an unknown model with
-vLLM's flat error object.
+As llama.cpp's ``tools/server`` does: a first delta ``{"role": "assistant", "content":
+null}``; tool calls by ``index`` (id, type, name once, then ``arguments`` pieces); an
+empty-delta finish chunk; a ``choices: []`` usage chunk if ``include_usage``; ``timings``
+on the last chunk; ``data: [DONE]``. Errors are ``{"error": {code, message, type}}``, one
+mid-stream is a ``data: {"error": ...}`` event and no ``[DONE]``. With ``api_key`` only
+``/health`` and ``/v1/models`` stay public. ``flavour="vllm"``: no timings, meta or
+``/props``; thinking in ``reasoning``; ``max_model_len``; vLLM's flat error object.
 """
 
 from __future__ import annotations
@@ -18,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import sys
 import threading
 import time
 from collections import defaultdict, deque
@@ -27,12 +24,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
 ENDLESS_CAP_S = 60.0
-SLOW_DELAY_S = 1.0
+SLOW_DELAY_S = 0.6
 CUT_AFTER = 3  # events sent before a cut-short fault strikes
-FAULTS = frozenset(
-    {"http_500", "loading", "unknown_model", "context_overflow", "error_mid_stream", "slow",
-     "endless", "drop", "reset", "no_done"}
-)
+FAULTS = frozenset({"http_500", "loading", "unknown_model", "context_overflow", "error_mid_stream", "slow",
+                    "endless", "drop", "reset", "no_done", "no_stream"})
 DEFAULT_TEXT = "The weather in Paris is mostly sunny."
 
 Event = dict[str, Any] | str
@@ -82,9 +77,9 @@ class FakeOpenAI:
         self._responders: dict[str, Responder] = {}
         self._faults: deque[str] = deque()
         self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-openai", daemon=True)
+        self._lock = threading.Lock()
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-openai", daemon=True)
         self._thread.start()
 
     @property
@@ -131,12 +126,18 @@ class FakeOpenAI:
             reply = FakeReply(content=reply.content or DEFAULT_TEXT, chunk_size=reply.chunk_size)
         return reply
 
+    def count_stream(self, change: int) -> None:
+        """Track open streams, so tests can see a cancelled one really closed."""
+        with self._lock:
+            self.open_streams += change
+
     def _next_fault(self) -> str | None:
         return self._faults.popleft() if self._faults else None
 
     # ---- what the endpoints answer -------------------------------------------------
 
     def models_listing(self) -> dict[str, Any]:
+        """``GET /v1/models``: llama.cpp adds ``meta``, vLLM ``max_model_len``."""
         return {"object": "list", "data": [self._model_card(name) for name in self.models]}
 
     def _model_card(self, name: str) -> dict[str, Any]:
@@ -148,19 +149,14 @@ class FakeOpenAI:
         return card | {"owned_by": "llamacpp", "meta": meta}
 
     def props(self) -> dict[str, Any]:
+        """llama.cpp's ``GET /props``: running context, template caps, build."""
         caps = {"supports_tools": self.tool_support, "supports_tool_calls": self.tool_support,
                 "supports_system_role": True, "supports_parallel_tool_calls": self.tool_support}
-        return {
-            "default_generation_settings": {"id": 0, "n_ctx": self.n_ctx, "params": {"n_predict": -1}},
-            "total_slots": 1,
-            "model_path": f"/models/{self.models[0]}.gguf",
-            "chat_template": "{% for message in messages %}…{% endfor %}",
-            "chat_template_caps": caps,
-            "modalities": {"vision": False},
-            "build_info": "b6000-fake",
-        }
+        return {"default_generation_settings": {"id": 0, "n_ctx": self.n_ctx, "params": {"n_predict": -1}},
+                "total_slots": 1, "model_path": f"/models/{self.models[0]}.gguf", "chat_template": "{{ messages }}",
+                "chat_template_caps": caps, "modalities": {"vision": False}, "build_info": "b6000-fake"}
 
-    def error_for(self, fault: str | None, model: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+    def error_for(self, fault: str | None, model: str) -> tuple[int, dict[str, Any]] | None:
         """The HTTP error a chat request gets before any streaming, if any."""
         if fault == "unknown_model" or model not in self.models:
             return 404, self._unknown_model(model)
@@ -260,6 +256,15 @@ class FakeOpenAI:
 # ---- HTTP plumbing --------------------------------------------------------------------
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up is normal here (cancel tests); anything else is reported."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class _Chunked:
     """Writes SSE events as HTTP/1.1 chunks, the way cpp-httplib streams."""
 
@@ -268,9 +273,7 @@ class _Chunked:
 
     def event(self, payload: Event) -> None:
         text = payload if isinstance(payload, str) else json.dumps(payload)
-        self.raw(f"data: {text}\n\n".encode())
-
-    def raw(self, data: bytes) -> None:
+        data = f"data: {text}\n\n".encode()
         self.handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.handler.wfile.flush()
 
@@ -319,23 +322,23 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 return
             fake.requests.append(body)
             fault, model = fake._next_fault(), str(body.get("model", ""))
-            if failure := fake.error_for(fault, model, body):
+            if failure := fake.error_for(fault, model):
                 self._json(*failure)
                 return
             reply = fake._next_reply(model, body)
-            if not body.get("stream"):
+            if not body.get("stream") or fault == "no_stream":
                 self._json(200, fake.completion(body, reply))
                 return
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            fake.open_streams += 1
+            fake.count_stream(+1)
             try:
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                with contextlib.suppress(ConnectionError):
                     fake.write_stream(_Chunked(self), body, reply, fault)
             finally:
-                fake.open_streams -= 1
+                fake.count_stream(-1)
 
         def _authorised(self) -> bool:
             if fake.api_key is None or self.headers.get("Authorization") == f"Bearer {fake.api_key}":
@@ -377,15 +380,9 @@ def _call_fragments(reply: FakeReply) -> Iterator[dict[str, Any]]:
 
 
 def _one_call(index: int, name: str, args: dict[str, Any] | str, reply: FakeReply) -> Iterator[dict[str, Any]]:
-    raw = _raw(args)
-    header = {"index": index, "id": f"call_{index}", "type": "function", "function": {"name": name}}
-    if not reply.fragment_args:
-        header["function"]["arguments"] = raw  # type: ignore[index]
-        yield header
-        return
-    header["function"]["arguments"] = ""  # type: ignore[index]
-    yield header
-    for piece in _pieces(raw, max(1, reply.chunk_size)):
+    whole, rest = ("", _raw(args)) if reply.fragment_args else (_raw(args), "")
+    yield {"index": index, "id": f"call_{index}", "type": "function", "function": {"name": name, "arguments": whole}}
+    for piece in _pieces(rest, reply.chunk_size):
         yield {"index": index, "function": {"arguments": piece}}
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any, TypeGuard
 
 import httpx
@@ -124,19 +124,12 @@ class OpenAICompatProvider(Provider):
     # ---- chat -------------------------------------------------------------------
 
     def _stream(self, request: ChatRequest) -> Iterator[StreamChunk]:
+        """POST the turn and read the SSE stream; closing the generator closes the response."""
         started = time.perf_counter()
         fold = StreamFold()
-        finished = False
         try:
             with self._client.stream("POST", "/chat/completions", json=request_body(request)) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    raise _status_error(response, self.host, "/chat/completions", request.model)
-                for event in iter_events(response.iter_lines()):
-                    if event.data == DONE:
-                        finished = True
-                        break
-                    yield from fold.feed(self._payload(event.data, event.event))
+                finished = yield from self._read(response, request.model, fold)
         except httpx.HTTPError as error:
             raise self._transport_error(error) from None
         if not finished and fold.finish_reason is None:
@@ -148,7 +141,23 @@ class OpenAICompatProvider(Provider):
             yield NativeCallsChunk(tuple(calls))
         yield TurnDone(turn_usage(fold, started, time.perf_counter()))
 
+    def _read(self, response: httpx.Response, model: str, fold: StreamFold) -> Generator[TextChunk, None, bool]:
+        """Yield the text of one response; return whether it was complete ([DONE] seen)."""
+        if response.status_code >= 400:
+            response.read()
+            raise _status_error(response, self.host, "/chat/completions", model)
+        if response.headers.get("content-type", "").startswith("application/json"):
+            response.read()  # a server that ignored "stream": the whole answer at once
+            yield from fold.feed(self._payload(response.text, "message"))
+            return True
+        for event in iter_events(response.iter_lines()):
+            if event.data == DONE:
+                return True
+            yield from fold.feed(self._payload(event.data, event.event))
+        return False
+
     def _payload(self, data: str, event: str) -> dict[str, Any]:
+        """Decode one event; an error event raises a retryable ProviderError."""
         try:
             payload = json.loads(data)
         except ValueError:
@@ -270,9 +279,11 @@ def _status_error(response: httpx.Response, host: str, path: str, model: str | N
     if status in (401, 403):
         message = f"{host} refused the request (HTTP {status}): the API key is missing or wrong ({detail})"
         return ProviderError(message, retryable=False, status=status)
+    if status == 404 and model and model in detail:
+        return ProviderError(f"{host} has no model {model!r} (HTTP 404: {detail})", retryable=False, status=status)
     if status == 404:
-        what = f"no model {model!r}" if model else f"no {path} endpoint (does the URL end in /v1?)"
-        return ProviderError(f"{host} has {what} (HTTP 404: {detail})", retryable=False, status=status)
+        message = f"{host} answered HTTP 404 to {path}: {detail} (does the base URL end in /v1?)"
+        return ProviderError(message, retryable=False, status=status)
     retryable = status in (408, 429) or (status >= 500 and status != 501)
     verb = "failed" if retryable else "rejected the request"
     return ProviderError(f"{host} {verb} (HTTP {status}): {detail}", retryable=retryable, status=status)

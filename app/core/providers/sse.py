@@ -171,7 +171,7 @@ class StreamFold:
         return chunks
 
     def _choice(self, choice: dict[str, Any]) -> list[TextChunk]:
-        delta = choice.get("delta")
+        delta = choice.get("delta", choice.get("message"))  # "message": an answer not streamed
         delta = delta if isinstance(delta, dict) else {}
         thinking = _text(delta.get("reasoning_content")) or _text(delta.get("reasoning"))
         chunks = [TextChunk(thinking, thinking=True)] if thinking else []

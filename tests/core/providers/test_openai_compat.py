@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 import httpx
 import pytest
@@ -257,6 +257,14 @@ def test_stream_ending_with_finish_reason_but_no_done_is_complete(server: FakeOp
     assert "sunny" in _text(_run(provider))
 
 
+def test_server_that_ignores_stream_still_gives_the_turn(server: FakeOpenAI, provider: OpenAICompatProvider) -> None:
+    server.script("qwen", FakeReply(content="Checking.", reasoning="hm", tool_calls=[("get_weather", PARIS)]))
+    server.fail_next("no_stream")
+    chunks = _run(provider)
+    assert (_text(chunks), _text(chunks, thinking=True)) == ("Checking.", "hm")
+    assert [c.arguments for c in _calls(chunks)] == [PARIS] and _done(chunks).usage.tokens_per_s == 100.0
+
+
 def test_unknown_model_in_vllm_flat_error_shape() -> None:
     with FakeOpenAI(("qwen",), flavour="vllm") as fake, pytest.raises(ProviderError) as caught:
         _run(OpenAICompatProvider(fake.url), _request("llama"))
@@ -285,7 +293,12 @@ def test_cancel_takes_effect_within_a_second(server: FakeOpenAI, provider: OpenA
     server.fail_next(fault)
     cancel = CancelToken()
     at: list[float] = []
-    threading.Timer(0.3, lambda: (at.append(time.monotonic()), cancel.cancel())).start()
+
+    def cancel_now() -> None:
+        at.append(time.monotonic())
+        cancel.cancel()
+
+    threading.Timer(0.3, cancel_now).start()
     with pytest.raises(Cancelled):
         for _ in provider.stream_turn(_request(), cancel):
             pass
@@ -296,6 +309,7 @@ def test_cancel_takes_effect_within_a_second(server: FakeOpenAI, provider: OpenA
 def test_abandoned_stream_closes_its_response(server: FakeOpenAI, provider: OpenAICompatProvider) -> None:
     server.fail_next("endless")
     stream = provider.stream_turn(_request(), CancelToken())
+    assert isinstance(stream, Generator)
     for _ in range(3):
         next(stream)
     assert server.open_streams == 1
