@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from app.core.engine import Engine
 from app.core.outcomes import Outcome
 from app.core.reports.data import ReportData
-from app.core.store.repository import AttemptRecord
+from app.core.store.records import AttemptRecord
 from app.ui.transcript_view import TranscriptView
 
 ANY = "(any)"

@@ -114,7 +114,7 @@ class _Scatter(pg.PlotWidget):
         self.setLabel("bottom", x_label)
         self.setLabel("left", y_label)
         self.setMouseEnabled(x=False, y=False)
-        self.addLegend(offset=(-10, 10))
+        self.addLegend(offset=(10, -10))  # bottom-left: points crowd the top right
         self.points: list[tuple[str, float, float]] = []
 
     def _draw(self, points: list[tuple[str, float, float]]) -> None:

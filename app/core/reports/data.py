@@ -12,7 +12,8 @@ from app.core.events import Event
 from app.core.metrics import Rate, pass_hat_k
 from app.core.outcomes import Outcome
 from app.core.store.aggregates import CellStats, cell_stats, outcome_counts
-from app.core.store.repository import AttemptRecord, Repository, RunSummary
+from app.core.store.records import AttemptRecord
+from app.core.store.repository import Repository, RunSummary
 
 SCHEMA_VERSION = 1
 CODE_SUITE = "oneshot"

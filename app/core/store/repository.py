@@ -20,8 +20,10 @@ from app.core.outcomes import Outcome
 from app.core.plan import AttemptSettings, AttemptSpec, RunPlan
 from app.core.providers.base import ProviderKind
 from app.core.serialization import build_dataclass
+from app.core.store.browsing import BrowsingQueries
 from app.core.store.database import Database
 from app.core.store.models import AttemptRow, EventRow, ModelRow, RunRow, TaskRow
+from app.core.store.records import AttemptRecord, _record
 from app.core.tasks.loader import Task
 
 _UNSCORED = (Outcome.INFRA_ERROR.value, Outcome.CANCELLED.value)
@@ -50,82 +52,13 @@ class RunSummary:
         return self.attempts_done < self.attempts_total and self.status != "running"
 
 
-@dataclass(frozen=True, slots=True)
-class AttemptRecord:
-    id: str
-    run_id: str
-    seq: int
-    model: str
-    task_id: str
-    suite: str
-    tier: str
-    repeat: int
-    settings_key: str
-    settings_label: str
-    status: str
-    outcome: Outcome | None
-    score: float | None
-    detail: str
-    turns: int
-    calls_valid: int
-    calls_recovered: int
-    calls_malformed: int
-    prompt_tokens: int
-    completion_tokens: int
-    tokens_per_s: float | None
-    ttft_s: float | None
-    wall_s: float | None
-    harness_s: float | None
-    infra_retries: int
-    finished_at: float | None
-
-
-class Repository:
+class Repository(BrowsingQueries):
     def __init__(self, database: Database) -> None:
         self._db = database
 
     @property
     def database(self) -> Database:
         return self._db
-
-    def settings_by_key(self, run_ids: list[str] | tuple[str, ...] | Any) -> dict[str, AttemptSettings]:
-        """The settings behind each settings key used in the runs (one row read per key)."""
-        with self._db.sessions() as session:
-            first_of_each = (
-                select(func.min(AttemptRow.id))
-                .where(AttemptRow.run_id.in_(list(run_ids)))
-                .group_by(AttemptRow.settings_key)
-            )
-            rows = session.execute(
-                select(AttemptRow.settings_key, AttemptRow.settings_json).where(AttemptRow.id.in_(first_of_each))
-            ).all()
-        return {key: build_dataclass(AttemptSettings, json.loads(blob)) for key, blob in rows}
-
-    def method_notes(self, run_ids: list[str] | tuple[str, ...] | Any) -> dict[str, str]:
-        """What a reader needs to judge the numbers: settings, digests, task hashes, versions."""
-        ids = list(run_ids)
-        with self._db.sessions() as session:
-            first_of_each = (
-                select(func.min(AttemptRow.id))
-                .where(AttemptRow.run_id.in_(ids))
-                .group_by(AttemptRow.settings_key)
-            )
-            settings = sorted(session.scalars(select(AttemptRow.settings_json).where(AttemptRow.id.in_(first_of_each))))
-            model_ids = select(AttemptRow.model_id).where(AttemptRow.run_id.in_(ids)).distinct()
-            models = session.execute(
-                select(ModelRow.label, ModelRow.digest).where(ModelRow.id.in_(model_ids))
-            ).all()
-            task_ids = select(AttemptRow.task_row_id).where(AttemptRow.run_id.in_(ids)).distinct()
-            tasks = session.execute(
-                select(TaskRow.task_id, TaskRow.content_hash).where(TaskRow.id.in_(task_ids))
-            ).all()
-            versions = sorted(set(session.scalars(select(RunRow.app_version).where(RunRow.id.in_(ids)))))
-        return {
-            "settings": "\n".join(settings),
-            "model digests": "\n".join(f"{label}: {digest or 'unknown'}" for label, digest in sorted(models)),
-            "task hashes": "\n".join(f"{task}: {digest}" for task, digest in sorted(tasks)),
-            "app versions": ", ".join(versions),
-        }
 
     # ---- writing the plan -------------------------------------------------------
 
@@ -355,56 +288,6 @@ class Repository:
             ).all()
             return [_record(a, label, task_id, suite, tier) for a, label, task_id, suite, tier in rows]
 
-    def find_attempts(
-        self,
-        run_ids: list[str] | tuple[str, ...] | Any,
-        *,
-        model: str | None = None,
-        task_id: str | None = None,
-        tier: str | None = None,
-        outcome: Outcome | None = None,
-        failures_only: bool = False,
-        limit: int = 500,
-    ) -> list[AttemptRecord]:
-        """Finished attempts of the runs matching every filter given (for browsing)."""
-        conditions: list[Any] = [AttemptRow.run_id.in_(list(run_ids)), AttemptRow.status == "done"]
-        if model is not None:
-            conditions.append(ModelRow.label == model)
-        if task_id is not None:
-            conditions.append(TaskRow.task_id == task_id)
-        if tier is not None:
-            conditions.append(TaskRow.tier == tier)
-        if outcome is not None:
-            conditions.append(AttemptRow.outcome == outcome.value)
-        if failures_only:
-            conditions.append(AttemptRow.outcome.in_([o.value for o in Outcome if o.counts_in_score and not o.is_pass]))
-        with self._db.sessions() as session:
-            rows = session.execute(
-                select(AttemptRow, ModelRow.label, TaskRow.task_id, TaskRow.suite, TaskRow.tier)
-                .join(ModelRow, AttemptRow.model_id == ModelRow.id)
-                .join(TaskRow, AttemptRow.task_row_id == TaskRow.id)
-                .where(*conditions)
-                .order_by(TaskRow.task_id, ModelRow.label, AttemptRow.seq)
-                .limit(limit)
-            ).all()
-            return [_record(a, label, task, suite, tier_) for a, label, task, suite, tier_ in rows]
-
-    def failed_attempts(self, run_ids: list[str] | tuple[str, ...] | Any, limit: int) -> list[AttemptRecord]:
-        """Up to ``limit`` scored failures of the runs, newest first (for report examples)."""
-        if limit <= 0:
-            return []
-        failures = [o.value for o in Outcome if o.counts_in_score and not o.is_pass]
-        with self._db.sessions() as session:
-            rows = session.execute(
-                select(AttemptRow, ModelRow.label, TaskRow.task_id, TaskRow.suite, TaskRow.tier)
-                .join(ModelRow, AttemptRow.model_id == ModelRow.id)
-                .join(TaskRow, AttemptRow.task_row_id == TaskRow.id)
-                .where(AttemptRow.run_id.in_(list(run_ids)), AttemptRow.outcome.in_(failures))
-                .order_by(AttemptRow.seq)
-                .limit(limit)
-            ).all()
-            return [_record(a, label, task_id, suite, tier) for a, label, task_id, suite, tier in rows]
-
     def transcript(self, attempt_id: str) -> list[Event]:
         """The attempt's stored events, in order: enough to replay it exactly."""
         with self._db.sessions() as session:
@@ -432,36 +315,3 @@ class Repository:
                 "events": session.scalar(select(func.count()).select_from(EventRow)) or 0,
                 "distinct_attempts_with_events": session.scalar(select(func.count(distinct(EventRow.attempt_id)))) or 0,
             }
-
-
-def _record(a: AttemptRow, label: str, task_id: str, suite: str, tier: str) -> AttemptRecord:
-    return AttemptRecord(
-        id=a.id,
-        run_id=a.run_id,
-        seq=a.seq,
-        model=label,
-        task_id=task_id,
-        suite=suite,
-        tier=tier,
-        repeat=a.repeat,
-        settings_key=a.settings_key,
-        settings_label=a.settings_label,
-        status=a.status,
-        outcome=Outcome(a.outcome) if a.outcome else None,
-        score=a.score,
-        detail=a.detail,
-        turns=a.turns,
-        calls_valid=a.calls_valid,
-        calls_recovered=a.calls_recovered,
-        calls_malformed=a.calls_malformed,
-        prompt_tokens=a.prompt_tokens,
-        completion_tokens=a.completion_tokens,
-        tokens_per_s=a.tokens_per_s,
-        ttft_s=a.ttft_s,
-        wall_s=a.wall_s,
-        harness_s=a.harness_s,
-        infra_retries=a.infra_retries,
-        finished_at=a.finished_at,
-    )
-
-
