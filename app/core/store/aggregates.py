@@ -39,6 +39,17 @@ class CellStats:
 
 
 @dataclass(frozen=True, slots=True)
+class TaskPassRow:
+    """One model (by label, any digest) on one task (by id, any version) over some runs."""
+
+    model: str
+    task_id: str
+    passed: int
+    scored: int  # finished attempts that count: not infra errors, not cancelled
+    total: int  # every attempt planned, finished or not
+
+
+@dataclass(frozen=True, slots=True)
 class OutcomeCount:
     model: str
     outcome: Outcome
@@ -104,3 +115,43 @@ def outcome_counts(db: Database, run_ids: Sequence[str]) -> list[OutcomeCount]:
             (OutcomeCount(label, Outcome(str(outcome)), int(n)) for label, outcome, n in session.execute(query)),
             key=lambda c: c.model,
         )
+
+
+def task_pass_table(db: Database, run_ids: Sequence[str]) -> list[TaskPassRow]:
+    """Passed / scored / total per model label × task id, sorted by model then task.
+
+    The inner GROUP BY follows the ``ix_attempts_run_cell`` index order (run, model,
+    task), so it streams without sorting and never reads the table; labels and task
+    ids are joined on the few grouped rows and summed again (across runs, and because
+    one label may cover several digests and one task id several content hashes).
+    """
+    grouped = (
+        select(
+            AttemptRow.model_id.label("model_id"),
+            AttemptRow.task_row_id.label("task_row_id"),
+            func.sum(case((AttemptRow.outcome == Outcome.PASSED.value, 1), else_=0)).label("passed"),
+            func.sum(case((AttemptRow.outcome.is_not(None) & AttemptRow.outcome.not_in(_UNSCORED), 1), else_=0)).label("scored"),
+            func.count().label("total"),
+        )
+        .where(AttemptRow.run_id.in_(list(run_ids)))
+        .group_by(AttemptRow.run_id, AttemptRow.model_id, AttemptRow.task_row_id)
+        .subquery()
+    )
+    query = (
+        select(
+            ModelRow.label,
+            TaskRow.task_id,
+            func.sum(grouped.c.passed),
+            func.sum(grouped.c.scored),
+            func.sum(grouped.c.total),
+        )
+        .join(ModelRow, grouped.c.model_id == ModelRow.id)
+        .join(TaskRow, grouped.c.task_row_id == TaskRow.id)
+        .group_by(ModelRow.label, TaskRow.task_id)
+        .order_by(ModelRow.label, TaskRow.task_id)
+    )
+    with db.sessions() as session:
+        return [
+            TaskPassRow(label, task_id, int(passed or 0), int(scored or 0), int(total))
+            for label, task_id, passed, scored, total in session.execute(query)
+        ]

@@ -12,7 +12,7 @@ from app.core.plan import AttemptSettings
 from app.core.serialization import build_dataclass
 from app.core.store.database import Database
 from app.core.store.models import AttemptRow, ModelRow, RunRow, TaskRow
-from app.core.store.records import AttemptRecord, _record
+from app.core.store.records import AttemptRecord, select_records, to_record
 
 
 class BrowsingQueries:
@@ -84,14 +84,9 @@ class BrowsingQueries:
             conditions.append(AttemptRow.outcome.in_([o.value for o in Outcome if o.counts_in_score and not o.is_pass]))
         with self._db.sessions() as session:
             rows = session.execute(
-                select(AttemptRow, ModelRow.label, TaskRow.task_id, TaskRow.suite, TaskRow.tier)
-                .join(ModelRow, AttemptRow.model_id == ModelRow.id)
-                .join(TaskRow, AttemptRow.task_row_id == TaskRow.id)
-                .where(*conditions)
-                .order_by(TaskRow.task_id, ModelRow.label, AttemptRow.seq)
-                .limit(limit)
-            ).all()
-            return [_record(a, label, task, suite, tier_) for a, label, task, suite, tier_ in rows]
+                select_records().where(*conditions).order_by(TaskRow.task_id, ModelRow.label, AttemptRow.seq).limit(limit)
+            )
+            return [to_record(row) for row in rows]
 
     def failed_attempts(self, run_ids: list[str] | tuple[str, ...] | Any, limit: int) -> list[AttemptRecord]:
         """Up to ``limit`` scored failures of the runs, newest first (for report examples)."""
@@ -100,11 +95,9 @@ class BrowsingQueries:
         failures = [o.value for o in Outcome if o.counts_in_score and not o.is_pass]
         with self._db.sessions() as session:
             rows = session.execute(
-                select(AttemptRow, ModelRow.label, TaskRow.task_id, TaskRow.suite, TaskRow.tier)
-                .join(ModelRow, AttemptRow.model_id == ModelRow.id)
-                .join(TaskRow, AttemptRow.task_row_id == TaskRow.id)
+                select_records()
                 .where(AttemptRow.run_id.in_(list(run_ids)), AttemptRow.outcome.in_(failures))
                 .order_by(AttemptRow.seq)
                 .limit(limit)
-            ).all()
-            return [_record(a, label, task_id, suite, tier) for a, label, task_id, suite, tier in rows]
+            )
+            return [to_record(row) for row in rows]

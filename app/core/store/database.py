@@ -1,8 +1,15 @@
-"""Open the SQLite database (WAL), bring its schema up to date with Alembic."""
+"""Open the SQLite database (WAL), bring its schema up to date with Alembic.
+
+``open_database(path)`` is the only way in: it creates the folder, checks that the file
+is an AgentGap database this version understands, migrates it to the newest schema in
+one locked transaction, and hands back a ``Database`` (engine + session factory).
+"""
 
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +17,17 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy import Connection, Engine, NullPool, create_engine, event, inspect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core.paths import default_database_path
+from app.core.store.models import Base
+
+__all__ = ["MIGRATIONS", "Database", "StoreError", "default_database_path", "open_database", "schema_head"]
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_MS = 5000  # how long a connection waits for another one's write lock
 
 
 class StoreError(Exception):
@@ -22,62 +35,126 @@ class StoreError(Exception):
 
 
 class Database:
-    """An engine plus a session factory; readers open short sessions from any thread."""
+    """An engine plus a session factory; readers open short sessions from any thread.
+
+    ``plan_lock`` serialises the few writes made outside the writer thread (storing a
+    plan) so two of them never race on the same model or task row.
+    """
 
     def __init__(self, path: Path, engine: Engine) -> None:
         self.path = path
         self.engine = engine
         self.sessions: sessionmaker[Session] = sessionmaker(engine, expire_on_commit=False)
+        self.plan_lock = threading.Lock()
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
+def _enable_wal(cursor: Any) -> None:
+    """Switch the file to WAL. The switch needs an exclusive lock and SQLite does not
+    always wait for it (two processes creating the file at once), so retry a while."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
-def _alembic_config(connection: Any) -> Config:
+def _pragmas(foreign_keys: bool) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        _enable_wal(cursor)
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        cursor.close()
+
+    return on_connect
+
+
+def _engine(path: Path, *, foreign_keys: bool = True, **kwargs: Any) -> Engine:
+    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False}, **kwargs)
+    event.listen(engine, "connect", _pragmas(foreign_keys))
+    return engine
+
+
+def _alembic_config(connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = connection
+    if connection is not None:
+        config.attributes["connection"] = connection
     return config
 
 
+def schema_head() -> str:
+    """The newest schema revision this version of AgentGap knows."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _migrate(path: Path, connection: Connection) -> None:
+    """Check what the file holds and upgrade it; the caller holds the write lock."""
+    config = _alembic_config(connection)
+    scripts = ScriptDirectory.from_config(config)
+    head = scripts.get_current_head()
+    current = MigrationContext.configure(connection).get_current_revision()
+    known = {s.revision for s in scripts.walk_revisions()}
+    if current is not None and current not in known:
+        raise StoreError(
+            f"{path} was written by a newer AgentGap (schema {current}, this version knows "
+            f"up to {head}); update AgentGap, or choose another database file with --db"
+        )
+    if current is None:
+        ours = set(Base.metadata.tables)
+        foreign = set(inspect(connection).get_table_names()) - ours - {"alembic_version"}
+        if foreign:
+            listed = ", ".join(sorted(foreign)[:5])
+            raise StoreError(
+                f"{path} is an SQLite database of another program (tables: {listed}); "
+                "choose another file with --db"
+            )
+    if current != head:
+        command.upgrade(config, "head")
+        problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            raise StoreError(f"migrating {path} broke {len(problems)} reference(s); it was left unchanged")
+
+
 def open_database(path: Path) -> Database:
-    """Open (creating if needed) and migrate; raise ``StoreError`` in plain words."""
+    """Open (creating if needed) and migrate; raise ``StoreError`` in plain words.
+
+    Migrations run on their own connection with foreign keys off (a batch migration
+    that copies a table must not cascade-delete the rows that point at it) inside one
+    ``BEGIN IMMEDIATE`` transaction, so they are all-or-nothing and two processes opening
+    the same file at once migrate it only once.
+    """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise StoreError(f"cannot create the folder for the database {path}: {error}") from error
-    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
-    event.listen(engine, "connect", _on_connect)
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder; give the path of a database file")
+    migrator = _engine(path, foreign_keys=False, poolclass=NullPool)
     try:
-        with engine.begin() as connection:
-            config = _alembic_config(connection)
-            head = ScriptDirectory.from_config(config).get_current_head()
-            current = MigrationContext.configure(connection).get_current_revision()
-            known = {s.revision for s in ScriptDirectory.from_config(config).walk_revisions()}
-            if current is not None and current not in known:
-                raise StoreError(
-                    f"{path} was written by a newer AgentGap (schema {current}, this version "
-                    f"knows up to {head}); update AgentGap or use another database with --db"
-                )
-            if current != head:
-                command.upgrade(config, "head")
+        with migrator.connect() as connection:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            _migrate(path, connection)
+            connection.commit()
     except StoreError:
-        engine.dispose()
         raise
-    except (DatabaseError, OperationalError, sqlite3.DatabaseError) as error:
-        engine.dispose()
+    except (DBAPIError, sqlite3.Error) as error:
+        reason = getattr(error, "orig", None) or error
         raise StoreError(
-            f"{path} is not a usable AgentGap database ({error.__class__.__name__}: "
-            f"{getattr(error, 'orig', error)}); move it aside or choose another file with --db"
+            f"{path} is not a usable AgentGap database ({reason}); "
+            "move it aside, or choose another file with --db"
         ) from error
-    return Database(path, engine)
+    finally:
+        migrator.dispose()
+    return Database(path, _engine(path))

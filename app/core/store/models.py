@@ -1,9 +1,16 @@
-"""SQLAlchemy 2 typed models of runs, models, tasks, attempts and transcript events."""
+"""SQLAlchemy 2 typed models of runs, models, tasks, attempts and transcript events.
+
+Every change here needs a migration in ``migrations/versions`` (a test compares the
+migrated schema with these models).
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+RUN_STATUSES = ("planned", "running", "finished", "cancelled", "interrupted")
+ATTEMPT_STATUSES = ("pending", "running", "done")
 
 
 class Base(DeclarativeBase):
@@ -17,7 +24,7 @@ class RunRow(Base):
     name: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[float] = mapped_column(Float, index=True)
     finished_at: Mapped[float | None] = mapped_column(Float)
-    status: Mapped[str] = mapped_column(String(16), default="planned")
+    status: Mapped[str] = mapped_column(String(16), default="planned")  # one of RUN_STATUSES
     app_version: Mapped[str] = mapped_column(String(32), default="")
     notes_json: Mapped[str] = mapped_column(Text, default="{}")
 
@@ -31,7 +38,8 @@ class ModelRow(Base):
     host: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(255))
     digest: Mapped[str | None] = mapped_column(String(128))
-    label: Mapped[str] = mapped_column(String(512))
+    label: Mapped[str] = mapped_column(String(512))  # ModelRef.label, what views show
+    details_json: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")  # family, size, quantization…
 
 
 class TaskRow(Base):
@@ -47,14 +55,22 @@ class TaskRow(Base):
 
 
 class AttemptRow(Base):
+    """One planned attempt; result columns stay empty until it finishes.
+
+    Indexes: plan order (run, seq); resume and run summaries (run, status, … — the
+    history list reads only this index); a model's history on a task across runs;
+    outcome filters; and the cell aggregates, which group runs by model × task ×
+    settings (run, model, task, settings, outcome — read without touching the table).
+    """
+
     __tablename__ = "attempts"
     __table_args__ = (
         Index("ix_attempts_run_seq", "run_id", "seq"),
-        Index("ix_attempts_run_status", "run_id", "status"),
+        Index("ix_attempts_run_status", "run_id", "status", "outcome", "model_id", "task_row_id"),
         Index("ix_attempts_model_task_outcome", "model_id", "task_row_id", "outcome"),
-        Index("ix_attempts_run_model_task", "run_id", "model_id", "task_row_id", "outcome"),
+        Index("ix_attempts_run_cell", "run_id", "model_id", "task_row_id", "settings_key", "outcome"),
         Index("ix_attempts_outcome", "outcome"),
-        Index("ix_attempts_settings", "settings_key"),
+        Index("ix_attempts_settings", "settings_key", "model_id", "task_row_id"),
     )
 
     id: Mapped[str] = mapped_column(String(48), primary_key=True)
@@ -66,7 +82,7 @@ class AttemptRow(Base):
     settings_key: Mapped[str] = mapped_column(String(16))
     settings_label: Mapped[str] = mapped_column(String(128), default="")
     settings_json: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # one of ATTEMPT_STATUSES
     outcome: Mapped[str | None] = mapped_column(String(32))
     score: Mapped[float | None] = mapped_column(Float)
     detail: Mapped[str] = mapped_column(Text, default="")

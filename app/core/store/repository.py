@@ -1,58 +1,50 @@
 """Reads (and the few non-event writes) of the store: runs, plans, attempts, transcripts.
 
-Aggregates are computed in SQL so history views stay instant with many attempts.
+Everything the history and compare views show is counted in SQL (GROUP BY over
+indexed columns), never by loading attempts, so views stay instant with many runs.
+Each method opens its own short session: call them from any thread.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, case, delete, distinct, func, insert, select, update
+from sqlalchemy import delete, distinct, func, insert, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from app import __version__
 from app.core.events import Event, event_from_dict
 from app.core.modelref import ModelRef
-from app.core.outcomes import Outcome
 from app.core.plan import AttemptSettings, AttemptSpec, RunPlan
 from app.core.providers.base import ProviderKind
 from app.core.serialization import build_dataclass
+from app.core.store.aggregates import TaskPassRow, task_pass_table
 from app.core.store.browsing import BrowsingQueries
 from app.core.store.database import Database
 from app.core.store.models import AttemptRow, EventRow, ModelRow, RunRow, TaskRow
-from app.core.store.records import AttemptRecord, _record
+from app.core.store.records import AttemptRecord, select_records, to_record
+from app.core.store.summaries import RunSummary, run_summaries_of
 from app.core.tasks.loader import Task
 
-_UNSCORED = (Outcome.INFRA_ERROR.value, Outcome.CANCELLED.value)
+__all__ = ["AttemptRecord", "Repository", "RunSummary", "TaskInfo", "TaskPassRow"]
+
+_UNFINISHED = ("pending", "running")
 
 
 @dataclass(frozen=True, slots=True)
-class RunSummary:
-    id: str
-    name: str
-    created_at: float
-    finished_at: float | None
-    status: str
-    models: tuple[str, ...]
-    suites: tuple[str, ...]
-    attempts_total: int
-    attempts_done: int
-    passed: int
-    scored: int
+class TaskInfo:
+    """What the store keeps of a task besides its id, suite, tier and hash (from the plan)."""
 
-    @property
-    def pass_rate(self) -> float | None:
-        return self.passed / self.scored if self.scored else None
-
-    @property
-    def resumable(self) -> bool:
-        return self.attempts_done < self.attempts_total and self.status != "running"
+    title: str = ""
 
 
 class Repository(BrowsingQueries):
+    """Read queries plus storing a plan, interrupting crashed runs and deleting runs."""
+
     def __init__(self, database: Database) -> None:
         self._db = database
 
@@ -62,11 +54,30 @@ class Repository(BrowsingQueries):
 
     # ---- writing the plan -------------------------------------------------------
 
-    def create_run(self, plan: RunPlan, tasks: Mapping[str, Task]) -> None:
-        """Store the run and every attempt as pending, in one transaction, before running."""
-        with self._db.sessions.begin() as session:
-            session.add(
-                RunRow(
+    def create_run(
+        self,
+        plan: RunPlan,
+        tasks: Mapping[str, Task | TaskInfo] | None = None,
+        *,
+        model_details: Mapping[ModelRef, Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Store the run and every attempt as pending, in one transaction, before running.
+
+        ``plan`` is the source of truth: each attempt's model, digest, task id, suite,
+        tier and task hash come from its ``AttemptSpec``, so ``load_plan`` rebuilds them
+        exactly. ``tasks`` (task id → loaded ``Task`` or ``TaskInfo``) only adds titles.
+        ``model_details`` (JSON-ready facts such as family, size, quantization) are kept
+        with each model row; newer details replace older ones. Models are keyed by
+        provider, host, name and digest; tasks by task id and content hash.
+        """
+        strays = [a.attempt_id for a in plan.attempts if a.run_id != plan.run_id]
+        if strays:
+            raise ValueError(f"attempt {strays[0]} does not belong to run {plan.run_id}")
+        tasks = tasks or {}
+        details = model_details or {}
+        with self._db.plan_lock, self._db.sessions.begin() as session:
+            session.execute(
+                insert(RunRow).values(
                     id=plan.run_id,
                     name=plan.name,
                     created_at=plan.created_at,
@@ -75,218 +86,123 @@ class Repository(BrowsingQueries):
                     notes_json=json.dumps(plan.notes),
                 )
             )
-            model_ids = {
-                (a.model, a.model_digest): self._model_id(session, a.model, a.model_digest)
-                for a in plan.attempts
-            }
-            task_ids = {tid: self._task_id(session, tasks[tid]) for tid in {a.task_id for a in plan.attempts}}
+            model_ids: dict[tuple[ModelRef, str | None], int] = {}
+            task_ids: dict[tuple[str, str], int] = {}
+            for a in plan.attempts:
+                if (a.model, a.model_digest) not in model_ids:
+                    model_ids[(a.model, a.model_digest)] = _model_id(session, a.model, a.model_digest, details.get(a.model))
+                if (a.task_id, a.task_hash) not in task_ids:
+                    task_ids[(a.task_id, a.task_hash)] = _task_id(session, a, _title(tasks.get(a.task_id)))
+            if not plan.attempts:
+                return
+            stored = {st: (st.key(), json.dumps(asdict(st), default=str)) for st in {a.settings for a in plan.attempts}}
             session.execute(
                 insert(AttemptRow),
                 [
                     {
                         "id": a.attempt_id,
-                        "run_id": a.run_id,
+                        "run_id": plan.run_id,
                         "seq": a.seq,
                         "model_id": model_ids[(a.model, a.model_digest)],
-                        "task_row_id": task_ids[a.task_id],
+                        "task_row_id": task_ids[(a.task_id, a.task_hash)],
                         "repeat": a.repeat,
-                        "settings_key": a.settings.key(),
+                        "settings_key": stored[a.settings][0],
                         "settings_label": a.settings.label,
-                        "settings_json": json.dumps(asdict(a.settings), default=str),
+                        "settings_json": stored[a.settings][1],
                         "status": "pending",
-                        "detail": "",
-                        "final_answer": "",
-                        "infra_retries": 0,
-                        "turns": 0,
-                        "calls_valid": 0,
-                        "calls_recovered": 0,
-                        "calls_malformed": 0,
-                        "calls_rejected": 0,
-                        "prompt_tokens": 0,
-                        "completion_tokens": 0,
-                        "checks_json": "[]",
                     }
                     for a in plan.attempts
                 ],
             )
 
-    def _model_id(self, session: Session, ref: ModelRef, digest: str | None) -> int:
-        digest_match = ModelRow.digest.is_(None) if digest is None else ModelRow.digest == digest
-        found = session.scalar(
-            select(ModelRow.id).where(
-                ModelRow.provider == ref.provider.value,
-                ModelRow.host == ref.host,
-                ModelRow.name == ref.name,
-                digest_match,
-            )
-        )
-        if found is not None:
-            return found
-        row = ModelRow(provider=ref.provider.value, host=ref.host, name=ref.name, digest=digest, label=ref.label)
-        session.add(row)
-        session.flush()
-        return row.id
-
-    def _task_id(self, session: Session, task: Task) -> int:
-        found = session.scalar(
-            select(TaskRow.id).where(TaskRow.task_id == task.id, TaskRow.content_hash == task.content_hash)
-        )
-        if found is not None:
-            return found
-        row = TaskRow(
-            suite=task.suite, task_id=task.id, tier=task.tier, content_hash=task.content_hash, title=task.spec.title
-        )
-        session.add(row)
-        session.flush()
-        return row.id
-
     # ---- plans and resume -------------------------------------------------------
 
-    def _specs(self, session: Session, *conditions: Any) -> list[AttemptSpec]:
-        rows = session.execute(
-            select(AttemptRow, ModelRow, TaskRow)
-            .join(ModelRow, AttemptRow.model_id == ModelRow.id)
-            .join(TaskRow, AttemptRow.task_row_id == TaskRow.id)
-            .where(*conditions)
-            .order_by(AttemptRow.seq)
-        ).all()
-        return [
-            AttemptSpec(
-                attempt_id=a.id,
-                run_id=a.run_id,
-                seq=a.seq,
-                model=ModelRef(ProviderKind(m.provider), m.host, m.name),
-                task_id=t.task_id,
-                suite=t.suite,
-                tier=t.tier,
-                task_hash=t.content_hash,
-                repeat=a.repeat,
-                settings=build_dataclass(AttemptSettings, json.loads(a.settings_json)),
-                model_digest=m.digest,
-            )
-            for a, m, t in rows
-        ]
-
     def load_plan(self, run_id: str) -> RunPlan:
+        """The run's plan as ``create_run`` stored it (every attempt, in seq order)."""
         with self._db.sessions() as session:
             run = session.get(RunRow, run_id)
             if run is None:
                 raise KeyError(run_id)
-            attempts = self._specs(session, AttemptRow.run_id == run_id)
+            attempts = _specs(session, AttemptRow.run_id == run_id)
             return RunPlan(run.id, run.name, run.created_at, tuple(attempts), json.loads(run.notes_json))
 
     def unfinished_attempts(self, run_id: str) -> list[AttemptSpec]:
+        """Attempts still pending or running (cut off by a crash or cancel), in seq order."""
         with self._db.sessions() as session:
-            return self._specs(session, AttemptRow.run_id == run_id, AttemptRow.status != "done")
+            return _specs(session, AttemptRow.run_id == run_id, AttemptRow.status.in_(_UNFINISHED))
 
     def mark_interrupted(self) -> list[str]:
-        """Runs left "running" by a crash become "interrupted"; returns their ids."""
-        with self._db.sessions.begin() as session:
-            ids = list(session.scalars(select(RunRow.id).where(RunRow.status.in_(("running",)))))
+        """Runs left "running" by a crash become "interrupted"; returns their ids.
+
+        Call once at start-up, before this process starts a run. Their attempts that
+        were running go back to pending (their partial transcripts are replaced when
+        they run again).
+        """
+        with self._db.plan_lock, self._db.sessions.begin() as session:
+            ids = list(session.scalars(select(RunRow.id).where(RunRow.status == "running")))
             if ids:
                 session.execute(update(RunRow).where(RunRow.id.in_(ids)).values(status="interrupted"))
                 session.execute(
                     update(AttemptRow)
                     .where(AttemptRow.run_id.in_(ids), AttemptRow.status == "running")
-                    .values(status="pending")
+                    .values(status="pending", started_at=None)
                 )
             return ids
 
     def interrupted_runs(self) -> list[RunSummary]:
-        return [r for r in self.list_runs(limit=1000) if r.status in ("interrupted", "cancelled") and r.resumable]
+        """Interrupted or cancelled runs with attempts left to run, newest first."""
+        left = (
+            select(AttemptRow.id)
+            .where(AttemptRow.run_id == RunRow.id, AttemptRow.status.in_(_UNFINISHED))
+            .exists()
+        )
+        with self._db.sessions() as session:
+            runs = list(
+                session.scalars(
+                    select(RunRow)
+                    .where(RunRow.status.in_(("interrupted", "cancelled")), left)
+                    .order_by(RunRow.created_at.desc())
+                )
+            )
+            return run_summaries_of(session, runs)
 
     # ---- history ----------------------------------------------------------------
 
     def list_runs(self, limit: int = 200, offset: int = 0, search: str | None = None) -> list[RunSummary]:
+        """A page of runs, newest first. ``search`` matches the name or a model label
+        (anywhere, any case) or the start of the run id."""
         with self._db.sessions() as session:
-            runs = select(RunRow).order_by(RunRow.created_at.desc())
+            runs = select(RunRow).order_by(RunRow.created_at.desc(), RunRow.id)
             if search:
-                runs = runs.where(RunRow.name.ilike(f"%{search}%") | RunRow.id.ilike(f"{search}%"))
+                anywhere, prefix = f"%{_escape_like(search)}%", f"{_escape_like(search)}%"
+                models = select(ModelRow.id).where(ModelRow.label.ilike(anywhere, escape="\\"))
+                # one index seek per run and matching model (ix_attempts_run_cell)
+                with_model = (
+                    select(AttemptRow.id).where(AttemptRow.run_id == RunRow.id, AttemptRow.model_id.in_(models)).exists()
+                )
+                runs = runs.where(
+                    or_(RunRow.name.ilike(anywhere, escape="\\"), RunRow.id.ilike(prefix, escape="\\"), with_model)
+                )
             page = list(session.scalars(runs.limit(limit).offset(offset)))
-            return self._summaries(session, page)
+            return run_summaries_of(session, page)
 
-    def run_summaries(self, run_ids: list[str] | tuple[str, ...] | Any) -> list[RunSummary]:
-        """Summaries of several runs in three queries, in the order asked."""
+    def run_summaries(self, run_ids: Sequence[str]) -> list[RunSummary]:
+        """Summaries of several runs, in the order asked (KeyError for an unknown id)."""
         with self._db.sessions() as session:
             runs = {r.id: r for r in session.scalars(select(RunRow).where(RunRow.id.in_(list(run_ids))))}
             missing = [i for i in run_ids if i not in runs]
             if missing:
                 raise KeyError(missing[0])
-            return self._summaries(session, [runs[i] for i in run_ids])
+            return run_summaries_of(session, [runs[i] for i in run_ids])
 
     def run_summary(self, run_id: str) -> RunSummary:
-        with self._db.sessions() as session:
-            run = session.get(RunRow, run_id)
-            if run is None:
-                raise KeyError(run_id)
-            return self._summaries(session, [run])[0]
-
-    def _summaries(self, session: Session, runs: list[RunRow]) -> list[RunSummary]:
-        if not runs:
-            return []
-        ids = [r.id for r in runs]
-        counts = {
-            row.run_id: row
-            for row in session.execute(
-                select(
-                    AttemptRow.run_id,
-                    func.count().label("total"),
-                    func.sum(case((AttemptRow.status == "done", 1), else_=0)).label("done"),
-                    func.sum(case((AttemptRow.outcome == Outcome.PASSED.value, 1), else_=0)).label("passed"),
-                    func.sum(
-                        case((and_(AttemptRow.outcome.is_not(None), AttemptRow.outcome.not_in(_UNSCORED)), 1), else_=0)
-                    ).label("scored"),
-                )
-                .where(AttemptRow.run_id.in_(ids))
-                .group_by(AttemptRow.run_id)
-            )
-        }
-        models: dict[str, list[str]] = {}
-        for run_id, label in session.execute(
-            select(AttemptRow.run_id, ModelRow.label)
-            .join(ModelRow, AttemptRow.model_id == ModelRow.id)
-            .where(AttemptRow.run_id.in_(ids))
-            .group_by(AttemptRow.run_id, ModelRow.label)
-        ):
-            models.setdefault(run_id, []).append(label)
-        suites: dict[str, list[str]] = {}
-        for run_id, suite in session.execute(
-            select(AttemptRow.run_id, TaskRow.suite)
-            .join(TaskRow, AttemptRow.task_row_id == TaskRow.id)
-            .where(AttemptRow.run_id.in_(ids))
-            .group_by(AttemptRow.run_id, TaskRow.suite)
-        ):
-            suites.setdefault(run_id, []).append(suite)
-        result = []
-        for run in runs:
-            c = counts.get(run.id)
-            result.append(
-                RunSummary(
-                    id=run.id,
-                    name=run.name,
-                    created_at=run.created_at,
-                    finished_at=run.finished_at,
-                    status=run.status,
-                    models=tuple(sorted(models.get(run.id, []))),
-                    suites=tuple(sorted(suites.get(run.id, []))),
-                    attempts_total=int(c.total) if c else 0,
-                    attempts_done=int(c.done or 0) if c else 0,
-                    passed=int(c.passed or 0) if c else 0,
-                    scored=int(c.scored or 0) if c else 0,
-                )
-            )
-        return result
+        return self.run_summaries([run_id])[0]
 
     def attempts(self, run_id: str) -> list[AttemptRecord]:
+        """Every attempt of the run, in seq order (pending ones have no outcome)."""
         with self._db.sessions() as session:
-            rows = session.execute(
-                select(AttemptRow, ModelRow.label, TaskRow.task_id, TaskRow.suite, TaskRow.tier)
-                .join(ModelRow, AttemptRow.model_id == ModelRow.id)
-                .join(TaskRow, AttemptRow.task_row_id == TaskRow.id)
-                .where(AttemptRow.run_id == run_id)
-                .order_by(AttemptRow.seq)
-            ).all()
-            return [_record(a, label, task_id, suite, tier) for a, label, task_id, suite, tier in rows]
+            rows = session.execute(select_records().where(AttemptRow.run_id == run_id).order_by(AttemptRow.seq))
+            return [to_record(row) for row in rows]
 
     def transcript(self, attempt_id: str) -> list[Event]:
         """The attempt's stored events, in order: enough to replay it exactly."""
@@ -296,14 +212,23 @@ class Repository(BrowsingQueries):
             )
             return [event_from_dict(json.loads(p)) for p in payloads]
 
+    def task_pass_table(self, run_ids: Sequence[str]) -> list[TaskPassRow]:
+        """Per model label × task id over the runs: passed, scored and total attempts."""
+        return task_pass_table(self._db, run_ids)
+
+    def model_details(self, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored details of the runs' models, by model label."""
+        with self._db.sessions() as session:
+            used = select(AttemptRow.model_id).where(AttemptRow.run_id.in_(list(run_ids))).distinct()
+            rows = session.execute(select(ModelRow.label, ModelRow.details_json).where(ModelRow.id.in_(used)))
+            return {label: json.loads(blob) for label, blob in rows}
+
     def delete_run(self, run_id: str) -> None:
+        """Delete the run; its attempts and their events go with it (ON DELETE CASCADE)."""
         with self._db.sessions.begin() as session:
-            if session.get(RunRow, run_id) is None:
+            deleted = cast(CursorResult[Any], session.execute(delete(RunRow).where(RunRow.id == run_id)))
+            if deleted.rowcount == 0:
                 raise KeyError(run_id)
-            attempt_ids = select(AttemptRow.id).where(AttemptRow.run_id == run_id)
-            session.execute(delete(EventRow).where(EventRow.attempt_id.in_(attempt_ids)))
-            session.execute(delete(AttemptRow).where(AttemptRow.run_id == run_id))
-            session.execute(delete(RunRow).where(RunRow.id == run_id))
 
     def counts(self) -> dict[str, int]:
         """Row counts, for diagnostics and tests."""
@@ -315,3 +240,94 @@ class Repository(BrowsingQueries):
                 "events": session.scalar(select(func.count()).select_from(EventRow)) or 0,
                 "distinct_attempts_with_events": session.scalar(select(func.count(distinct(EventRow.attempt_id)))) or 0,
             }
+
+
+# ---- helpers ------------------------------------------------------------------------
+
+
+def _title(task: Task | TaskInfo | None) -> str:
+    if isinstance(task, Task):
+        return task.spec.title
+    return task.title if task is not None else ""
+
+
+def _model_id(session: Session, ref: ModelRef, digest: str | None, details: Mapping[str, Any] | None) -> int:
+    digest_match = ModelRow.digest.is_(None) if digest is None else ModelRow.digest == digest
+    found = session.scalar(
+        select(ModelRow.id).where(
+            ModelRow.provider == ref.provider.value,
+            ModelRow.host == ref.host,
+            ModelRow.name == ref.name,
+            digest_match,
+        )
+    )
+    blob = json.dumps(dict(details), sort_keys=True, default=str) if details else None
+    if found is not None:
+        if blob is not None:
+            session.execute(update(ModelRow).where(ModelRow.id == found).values(details_json=blob))
+        return found
+    return int(
+        session.execute(
+            insert(ModelRow)
+            .values(
+                provider=ref.provider.value,
+                host=ref.host,
+                name=ref.name,
+                digest=digest,
+                label=ref.label,
+                details_json=blob or "{}",
+            )
+            .returning(ModelRow.id)
+        ).scalar_one()
+    )
+
+
+def _task_id(session: Session, spec: AttemptSpec, title: str) -> int:
+    found = session.scalar(
+        select(TaskRow.id).where(TaskRow.task_id == spec.task_id, TaskRow.content_hash == spec.task_hash)
+    )
+    if found is not None:
+        return found
+    return int(
+        session.execute(
+            insert(TaskRow)
+            .values(suite=spec.suite, task_id=spec.task_id, tier=spec.tier, content_hash=spec.task_hash, title=title)
+            .returning(TaskRow.id)
+        ).scalar_one()
+    )
+
+
+def _specs(session: Session, *conditions: Any) -> list[AttemptSpec]:
+    """AttemptSpecs of the matching attempts in seq order, rebuilt exactly as planned."""
+    rows = session.execute(
+        select(
+            AttemptRow.id, AttemptRow.run_id, AttemptRow.seq, AttemptRow.repeat, AttemptRow.settings_json,
+            ModelRow.provider, ModelRow.host, ModelRow.name, ModelRow.digest,
+            TaskRow.task_id, TaskRow.suite, TaskRow.tier, TaskRow.content_hash,
+        )
+        .join(ModelRow, AttemptRow.model_id == ModelRow.id)
+        .join(TaskRow, AttemptRow.task_row_id == TaskRow.id)
+        .where(*conditions)
+        .order_by(AttemptRow.seq)
+    )
+    models: dict[tuple[str, str, str], ModelRef] = {}
+    settings: dict[str, AttemptSettings] = {}  # a plan has few distinct settings
+    specs = []
+    for id_, run_id, seq, repeat, blob, provider, host, name, digest, task_id, suite, tier, content_hash in rows:
+        model = models.get((provider, host, name))
+        if model is None:
+            model = models[(provider, host, name)] = ModelRef(ProviderKind(provider), host, name)
+        setting = settings.get(blob)
+        if setting is None:
+            setting = settings[blob] = build_dataclass(AttemptSettings, json.loads(blob))
+        specs.append(
+            AttemptSpec(
+                attempt_id=id_, run_id=run_id, seq=seq, model=model, task_id=task_id, suite=suite, tier=tier,
+                task_hash=content_hash, repeat=repeat, settings=setting, model_digest=digest,
+            )
+        )
+    return specs
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

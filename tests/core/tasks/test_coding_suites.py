@@ -16,6 +16,7 @@ from app.core.providers.base import ProviderKind
 from app.core.providers.simulated import SimulatedProvider
 from app.core.runner import plan_run
 from app.core.tasks.loader import Task, load_catalog
+from app.core.tasks.workspace_checks import extract_code, imported_names
 from tests.fakes.scripted_provider import ScriptedProvider, Turn
 
 REPO = Path(__file__).resolve().parents[3]
@@ -33,7 +34,13 @@ def test_suites_load_cleanly() -> None:
     tiers = {t.tier for t in CATALOG.suites["coding"].tasks}
     assert tiers == {"lite", "medium", "heavy"}
     assert len(CATALOG.suites["coding"].tasks) >= 11
-    assert len(CATALOG.tasks()) >= 45
+    assert CATALOG.suites["oneshot"].spec.kind == "oneshot"
+    assert len(CATALOG.suites["oneshot"].tasks) >= 10
+    for task in CATALOG.suites["oneshot"].tasks:
+        assert task.spec.partial_credit and not task.spec.tools, task.id
+        assert 2 <= len(task.spec.checks) <= 3, task.id
+    for task in CATALOG.suites["coding"].tasks:  # room to spare beyond the reference
+        assert task.spec.budgets.max_turns >= len(task.spec.reference) + 4, task.id
 
 
 @pytest.mark.parametrize("task", TASKS, ids=lambda t: t.id)
@@ -59,3 +66,24 @@ def test_four_of_five_files_is_partial_credit() -> None:
     assert finished.outcome is Outcome.PARTIAL
     assert finished.score == pytest.approx(0.8)
     assert sum(c.passed for c in finished.checks) == 4
+
+
+def test_half_right_one_shot_answer_is_partial() -> None:
+    task = CATALOG.task("oneshot.traceback-fix")
+    answer = "```python\ndef last_item(items):\n    return items[-1]\n```"  # crashes on []
+    finished = attempt(task, "m", ScriptedProvider(turns=[Turn(text=answer)]))
+    assert finished.outcome is Outcome.PARTIAL and finished.score == pytest.approx(0.5)
+
+
+def test_code_is_taken_from_the_block_that_defines_what_the_test_imports() -> None:
+    test = "from answer import last_item\n"
+    answer = (
+        "Fix:\n```python\ndef last_item(items):\n    return items[-1] if items else None\n```\n"
+        "Usage:\n```python\nprint(last_item([1]))\n```\n"
+    )
+    code = extract_code(answer, "python", imported_names(test))
+    assert code.startswith("def last_item")
+    assert extract_code("```py\nx = 1\n", "python") == "x = 1\n"  # unclosed fence
+    assert extract_code("just x = 1", "python") == "just x = 1"
+    assert extract_code("```bash\nls -la\n```", "shell") == "ls -la\n"
+    assert imported_names("from answer import (a,\n b)\nfrom answer import c\n") == ["a", "b", "c"]

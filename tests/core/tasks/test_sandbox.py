@@ -4,6 +4,8 @@ runaway processes are contained, secrets do not leak, and nothing outside is tou
 from __future__ import annotations
 
 import os
+import resource
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +13,11 @@ from pathlib import Path
 import pytest
 
 from app.core.tasks.builtin_tools import run_builtin
-from app.core.tasks.sandbox import Sandbox, SandboxError
+from app.core.tasks.environment import TaskEnvironment
+from app.core.tasks.loader import load_task
+from app.core.tasks.sandbox import Sandbox, SandboxError, resource_limits
+from app.core.tasks.schema import CommandCheck, SuiteSpec
+from app.core.tasks.workspace_checks import command_check
 
 
 @pytest.fixture
@@ -59,8 +65,10 @@ def test_absolute_path_inside_is_fine_and_files_work(box: Sandbox) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["rm -rf ../outside", "ls; rm -rf /", "ls && cat /etc/passwd", "echo `id`", "echo $(id)", "cat ../outside/canary.txt",
-     "cat /etc/passwd", "bash -c 'rm -rf /tmp'", "ls | grep x", "echo hi > ../outside/canary.txt"],
+    ["rm -rf ../outside", "rm -rf /tmp/x", "ls; rm -rf /", "ls && cat /etc/passwd", "echo `id`", "echo $(id)", "cat ../outside/canary.txt",
+     "cat /etc/passwd", "bash -c 'rm -rf /tmp'", "ls | grep x", "echo hi > ../outside/canary.txt",
+     "find . -exec rm {} ;", "find . -delete", "sort --compress-program=sh pkg/mod.py",
+     "grep --file=/etc/passwd x pkg", "head -n 1 pkg/../../outside/canary.txt", "find . -exec rm -rf {} +"],
 )
 def test_shell_tricks_and_disallowed_commands_are_refused(box: Sandbox, command: str) -> None:
     text, error = tool(box, "run_command", command=command)
@@ -132,3 +140,108 @@ def test_resolve_refuses_nul_and_escape() -> None:
             sandbox.resolve("../x")
     finally:
         sandbox.close()
+
+
+def test_tilde_and_dollar_are_inert_words(box: Sandbox) -> None:
+    text, error = tool(box, "run_command", command="echo ~ $HOME")
+    assert not error and "~ $HOME" in text
+
+
+def test_absolute_paths_inside_work_in_commands(box: Sandbox) -> None:
+    text, error = tool(box, "run_command", command=f"cat {box.root / 'pkg' / 'mod.py'}")
+    assert not error and "VALUE = 1" in text
+
+
+def test_unexpanded_glob_gets_a_note(box: Sandbox) -> None:
+    text, error = tool(box, "run_command", command="ls pkg/*.py")
+    assert error and "not expanded" in text
+
+
+def test_tool_errors_are_plain_results(box: Sandbox) -> None:
+    assert tool(box, "read_file", path="nope.py") == (
+        "error: there is no file 'nope.py'; use list_files to see what exists", True)
+    assert "is a folder" in tool(box, "read_file", path="pkg")[0]
+    assert "no folder" in tool(box, "list_files", path="missing")[0]
+    assert "invalid regular expression" in tool(box, "search_code", pattern="(")[0]
+    assert "not allowed" in tool(box, "run_command", command="curl http://example.test")[0]
+    assert tool(box, "search_code", pattern="VALUE", path="pkg/mod.py")[0] == "pkg/mod.py:1: VALUE = 1"
+
+
+def test_big_files_are_read_in_part(box: Sandbox) -> None:
+    (box.root / "big.txt").write_text("y" * 300_000)
+    text, error = tool(box, "read_file", path="big.txt")
+    assert not error and "[file truncated: 300000 bytes" in text and len(text) < 101_000
+
+
+def test_flood_keeps_parent_memory_bounded(box: Sandbox) -> None:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    box.run(["python", "-c", "import sys\nfor _ in range(100): sys.stdout.write('z' * 1_000_000)"])
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kib < 50 * 1024
+
+
+def test_a_child_holding_the_pipe_does_not_hang_the_call(box: Sandbox) -> None:
+    script = (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()  # leaves the process group: the group kill cannot reach it\n"
+        "    open('escaped.pid', 'w').write(str(os.getpid()))\n"
+        "    time.sleep(30)\n"
+        "    os._exit(0)\n"
+        "time.sleep(0.3)\n"
+    )
+    started = time.monotonic()
+    result = box.run(["python", "-c", script], timeout_s=2)
+    elapsed = time.monotonic() - started
+    pid = int((box.root / "escaped.pid").read_text())
+    os.kill(pid, signal.SIGKILL)  # the test started it, the test ends it
+    assert elapsed < 2.5 and not result.timed_out
+
+
+def test_resource_limits_here() -> None:
+    limits = resource_limits()
+    assert limits[resource.RLIMIT_CPU] > 0 and limits[resource.RLIMIT_FSIZE] > 0
+    assert limits[resource.RLIMIT_AS] >= 1024**3
+    assert (resource.RLIMIT_NPROC in limits) == (os.geteuid() != 0)
+
+
+def test_file_size_limit_stops_a_huge_write(box: Sandbox) -> None:
+    result = box.run(["python", "-c", "open('huge.bin', 'wb').write(b'0' * 50_000_000)"])
+    assert result.exit_code != 0 and (box.root / "huge.bin").stat().st_size <= 20 * 1024**2
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="Linux does not apply RLIMIT_NPROC to root")
+def test_process_limit_stops_a_fork_bomb(box: Sandbox) -> None:
+    script = (
+        "import subprocess\nn = 0\ntry:\n    for _ in range(500):\n"
+        "        subprocess.Popen(['sleep', '20']); n += 1\nexcept OSError:\n    pass\nprint(n)\n"
+    )
+    result = box.run(["python", "-c", script], timeout_s=15)
+    assert int(result.output.split()[0]) < 500
+
+
+def test_hidden_files_never_write_through_links(tmp_path: Path, outside: Path) -> None:
+    (tmp_path / "task" / "workspace").mkdir(parents=True)
+    (tmp_path / "task" / "hidden" / "sub").mkdir(parents=True)
+    (tmp_path / "task" / "hidden" / "test_h.py").write_text("def test_ok():\n    pass\n")
+    (tmp_path / "task" / "hidden" / "sub" / "canary.txt").write_text("replaced")
+    (tmp_path / "task" / "task.yaml").write_text(
+        "id: t\ntitle: t\ntier: a\nprompt: p\nworkspace: workspace\n"
+        "tools: [{builtin: read_file}]\n"
+        "checks: [{type: command, argv: [pytest, -q, test_h.py], hidden: hidden}]\n"
+        "reference: [{answer: done}]\n"
+    )
+    task = load_task(tmp_path / "task" / "task.yaml", SuiteSpec(id="s", title="s", tiers=["a"]))
+    check = task.spec.checks[0]
+    assert isinstance(check, CommandCheck)
+    with TaskEnvironment(task, scratch_root=tmp_path / "scratch") as env:
+        assert env.sandbox is not None
+        (env.sandbox.root / "test_h.py").symlink_to(outside)  # left behind by an attempt
+        assert command_check(check, env) == (True, "1 passed")
+        assert not (env.sandbox.root / "test_h.py").is_symlink()
+    with TaskEnvironment(task, scratch_root=tmp_path / "scratch") as env:
+        assert env.sandbox is not None
+        (env.sandbox.root / "sub").symlink_to(outside.parent)
+        with pytest.raises(SandboxError):
+            command_check(check, env)
+    assert outside.read_text() == "keep me"

@@ -1,0 +1,97 @@
+"""Run summaries for the history list: counts, model labels and suites, in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy.orm import Session
+
+from app.core.outcomes import Outcome
+from app.core.store.models import AttemptRow, ModelRow, RunRow, TaskRow
+
+UNSCORED = tuple(o.value for o in Outcome if not o.counts_in_score)  # infra errors, cancels
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """One run as the history lists it. ``scored`` leaves out infra errors and cancels."""
+
+    id: str
+    name: str
+    created_at: float
+    finished_at: float | None
+    status: str
+    models: tuple[str, ...]
+    suites: tuple[str, ...]
+    attempts_total: int
+    attempts_done: int
+    passed: int
+    scored: int
+
+    @property
+    def pass_rate(self) -> float | None:
+        return self.passed / self.scored if self.scored else None
+
+    @property
+    def resumable(self) -> bool:
+        return self.attempts_done < self.attempts_total and self.status != "running"
+
+
+def run_summaries_of(session: Session, runs: Sequence[RunRow]) -> list[RunSummary]:
+    """Summaries of the runs in one pass over the ``ix_attempts_run_status`` index.
+
+    One GROUP BY run counts the attempts and collects each run's distinct model and
+    task row ids (SQLite ``group_concat(DISTINCT …)``); labels and suites then come from
+    the small models and tasks tables.
+    """
+    if not runs:
+        return []
+    passed = AttemptRow.outcome == Outcome.PASSED.value
+    scored = and_(AttemptRow.outcome.is_not(None), AttemptRow.outcome.not_in(UNSCORED))
+    counts = {
+        row.run_id: row
+        for row in session.execute(
+            select(
+                AttemptRow.run_id,
+                func.count().label("total"),
+                func.sum(case((AttemptRow.status == "done", 1), else_=0)).label("done"),
+                func.sum(case((passed, 1), else_=0)).label("passed"),
+                func.sum(case((scored, 1), else_=0)).label("scored"),
+                func.group_concat(distinct(AttemptRow.model_id)).label("model_ids"),
+                func.group_concat(distinct(AttemptRow.task_row_id)).label("task_row_ids"),
+            )
+            .where(AttemptRow.run_id.in_([r.id for r in runs]))
+            .group_by(AttemptRow.run_id)
+        )
+    }
+    model_ids = {run_id: _ids(row.model_ids) for run_id, row in counts.items()}
+    task_ids = {run_id: _ids(row.task_row_ids) for run_id, row in counts.items()}
+    wanted_models: set[int] = set().union(*model_ids.values())
+    wanted_tasks: set[int] = set().union(*task_ids.values())
+    labels = {i: label for i, label in session.execute(select(ModelRow.id, ModelRow.label).where(ModelRow.id.in_(wanted_models)))}
+    suites = {i: suite for i, suite in session.execute(select(TaskRow.id, TaskRow.suite).where(TaskRow.id.in_(wanted_tasks)))}
+    result = []
+    for run in runs:
+        c = counts.get(run.id)
+        result.append(
+            RunSummary(
+                id=run.id,
+                name=run.name,
+                created_at=run.created_at,
+                finished_at=run.finished_at,
+                status=run.status,
+                models=tuple(sorted({labels[i] for i in model_ids.get(run.id, ())})),
+                suites=tuple(sorted({suites[i] for i in task_ids.get(run.id, ())})),
+                attempts_total=int(c.total) if c else 0,
+                attempts_done=int(c.done or 0) if c else 0,
+                passed=int(c.passed or 0) if c else 0,
+                scored=int(c.scored or 0) if c else 0,
+            )
+        )
+    return result
+
+
+def _ids(concatenated: str | None) -> set[int]:
+    return {int(part) for part in concatenated.split(",")} if concatenated else set()
