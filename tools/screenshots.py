@@ -2,7 +2,8 @@
 
 Drives the main window offscreen over a temporary database with the simulated models
 (pace 1, so the live run is caught mid-stream) and saves one PNG per main screen:
-models (no server: the empty state), run-setup, live-run, history, preferences.
+models (no server: the empty state), run-setup, live-run, history, preferences,
+sweep-builder and tuning (a sweep and a budget-ceiling run on the Compare page).
 
     .venv/bin/python tools/screenshots.py            # both themes
     .venv/bin/python tools/screenshots.py --theme dark
@@ -58,11 +59,13 @@ def shoot(theme_name: str) -> list[Path]:
     """Take every screenshot with one palette; returns the files written."""
     _isolate()
     sys.path.insert(0, str(REPO))
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication, QWidget
 
     from app.core.config import AppSettings
     from app.core.engine import Engine
-    from app.ui.main_window import HISTORY, MainWindow
+    from app.core.tuning.factors import Factor
+    from app.ui.main_window import COMPARE, HISTORY, MainWindow
     from app.ui.settings_dialog import SettingsDialog
     from app.ui.theme import apply_theme
 
@@ -130,6 +133,30 @@ def shoot(theme_name: str) -> list[Path]:
     dialog.show()
     save(dialog, "preferences")
     dialog.close()
+
+    window.controller.cancel()
+    pump(10, until=lambda: not window.controller.running)
+    setup.model_choices.check_only(lambda m: m.simulated and m.name == "text-caller")
+    builder = setup.sweep_dialog()
+    for factor, values in ((Factor.TEMPERATURE, "0, 1.0"), (Factor.TOOL_MODE, "native, prompted"),
+                           (Factor.DIRECTIVE, "completeness")):
+        builder.rows[factor].enabled.setChecked(True)
+        builder.rows[factor].values.setText(values)
+    builder.show()
+    save(builder, "sweep-builder")
+    builder.close()
+
+    window.show_page(COMPARE)
+    compare = window.compare_page
+    compare.reload()
+    wanted = {r.id for r in engine.repository.list_runs(limit=20) if r.name.startswith(("sweep", "budget"))}
+    for i in range(compare.runs.count()):
+        item = compare.runs.item(i)
+        if item.data(Qt.ItemDataRole.UserRole + 1) in wanted:
+            item.setCheckState(Qt.CheckState.Checked)
+    pump(20, until=lambda: compare.data is not None and len(compare.data.runs) == len(wanted))
+    compare.tabs.setCurrentWidget(compare.tuning)
+    save(window, "tuning", settle=0.6)
     window.close()
     return written
 
@@ -141,6 +168,7 @@ def _seed_history(engine: Engine) -> None:
     from app.core.events import AttemptFinished, Event
     from app.core.outcomes import ToolMode
     from app.core.plan import AttemptSettings
+    from app.core.tuning.factors import Factor
 
     tasks = engine.catalog.tasks("readiness")
     sim = [engine.parse_model(f"sim:{n}") for n in ("competent", "text-caller", "verifier")]
@@ -165,6 +193,15 @@ def _seed_history(engine: Engine) -> None:
     unsubscribe = engine.bus.subscribe(cancel_after_some)
     engine.execute(plan, token)
     unsubscribe()
+
+    from app.core.tuning.sweep import SweepSpec
+
+    basic = engine.catalog.tasks("readiness", "basic") + engine.catalog.tasks("readiness", "protocol")
+    spec = SweepSpec(raw, {Factor.TOOL_MODE: ["recovery", "prompted"], Factor.TEMPERATURE: [0.7]}, repeats=3)
+    sweep = engine.plan_sweep(sim[1], basic, spec)
+    engine.execute(sweep, CancelToken())
+    first = engine.repository.list_runs(limit=10)[-1]
+    engine.execute(engine.plan_ceiling([first.id]), CancelToken())
 
 
 def main() -> int:

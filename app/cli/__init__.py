@@ -40,28 +40,26 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("paths", nargs="+", type=Path)
 
     run = sub.add_parser("run", help="run models through task suites (or resume a run)")
-    run.add_argument("--model", "-m", action="append", default=[], help="sim:NAME, MODEL, HOST:PORT/MODEL or URL/v1/MODEL")
+    run.add_argument(
+        "--model", "-m", action="append", default=[],
+        help="sim:NAME, MODEL, HOST:PORT/MODEL, URL/v1/MODEL, anthropic:MODEL or openai-cloud:MODEL",
+    )
     run.add_argument("--suite", "-s", action="append", default=[])
     run.add_argument("--tier", "-t", action="append", default=[])
     run.add_argument("--task", action="append", default=[], help="task id (repeatable)")
     run.add_argument("-n", "--repeats", type=int, default=None, help="runs per task (default 3)")
-    run.add_argument("--mode", choices=[m.value for m in ToolMode], default=None, help="tool-calling mode")
-    run.add_argument("--temperature", type=float)
-    run.add_argument("--num-ctx", type=int)
-    run.add_argument("--seed", type=int)
-    think = run.add_mutually_exclusive_group()
-    think.add_argument("--think", dest="think", action="store_true", default=None)
-    think.add_argument("--no-think", dest="think", action="store_false")
-    run.add_argument("--max-turns", type=int)
-    run.add_argument("--max-tokens", type=int)
-    run.add_argument("--max-seconds", type=float)
-    run.add_argument("--directive", help="extra system-prompt text for every attempt")
+    add_settings_options(run)
     run.add_argument("--concurrency", type=int, help="parallel attempts per host")
     run.add_argument("--pace", type=float, help="simulated models' speed: 1 realistic, 0 instant")
     run.add_argument("--host", action="append", default=[], help="extra Ollama host URL")
     run.add_argument("--openai", action="append", default=[], help="extra OpenAI-compatible base URL")
     run.add_argument("--name", default="")
     run.add_argument("--resume", metavar="RUN", help="finish an interrupted run")
+    run.add_argument(
+        "--accept-cloud",
+        action="store_true",
+        help="agree to the cloud notice (what anthropic:/openai-cloud: models are sent, and that they are billed); remembered",
+    )
     run.add_argument("--json", action="store_true", help="print results as JSON on stdout")
 
     runs = sub.add_parser("runs", help="list past runs")
@@ -83,7 +81,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     delete = sub.add_parser("delete", help="delete a run and its attempts")
     delete.add_argument("run")
+
+    from app.cli.tuning import add_tuning_commands
+
+    add_tuning_commands(sub)
     return parser
+
+
+def add_settings_options(parser: argparse.ArgumentParser) -> None:
+    """How attempts run: the options of ``run``, and the baseline of a sweep."""
+    parser.add_argument("--mode", choices=[m.value for m in ToolMode], default=None, help="tool-calling mode")
+    parser.add_argument("--temperature", type=float)
+    parser.add_argument("--num-ctx", type=int)
+    parser.add_argument("--seed", type=int)
+    think = parser.add_mutually_exclusive_group()
+    think.add_argument("--think", dest="think", action="store_true", default=None)
+    think.add_argument("--no-think", dest="think", action="store_false")
+    parser.add_argument("--max-turns", type=int)
+    parser.add_argument("--max-tokens", type=int)
+    parser.add_argument("--max-seconds", type=float)
+    parser.add_argument("--directive", help="extra system-prompt text for every attempt")
 
 
 def run_cli(argv: list[str]) -> int:
@@ -93,9 +110,10 @@ def run_cli(argv: list[str]) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    from app.cli import commands
+    from app.cli import commands, tuning
 
-    handler = getattr(commands, f"cmd_{args.command}")
+    module = tuning if args.command in tuning.COMMANDS else commands
+    handler = getattr(module, f"cmd_{args.command}")
     try:
         return int(handler(args))
     except commands.UserError as error:

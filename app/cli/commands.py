@@ -9,18 +9,21 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from app.cli.output import ProgressPrinter, print_models, print_run_table, print_transcript, table
 from app.core.cancel import CancelToken
 from app.core.chat import GenerationSettings
-from app.core.config import AppSettings, HostConfig, load_settings
+from app.core.cloud_notice import cloud_attempts, cloud_notice, is_cloud
+from app.core.config import AppSettings, HostConfig, load_settings, save_settings
+from app.core.discovery import discover_all
 from app.core.engine import Engine
 from app.core.events import event_to_dict
 from app.core.outcomes import ToolMode
 from app.core.plan import AttemptSettings
+from app.core.run_owner import claim_run, interrupt_orphaned_runs
 from app.core.tasks.loader import TaskLoadError, load_catalog
 
 
@@ -179,17 +182,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     pace = args.pace if args.pace is not None else 0.0
     with _engine(args, pace=pace) as engine:
         if args.resume:
+            interrupt_orphaned_runs(engine.repository)
             plan = _resumable_plan(engine, args.resume)
+            _require_cloud_notice(engine, [m.provider for m in plan.models], None, args.accept_cloud)
             resume = True
         else:
             plan = _new_plan(engine, args)
             resume = False
         options = engine.runner_options()
         if args.concurrency:
-            options = replace(options, concurrency_per_host=args.concurrency)
+            options = options.with_concurrency(args.concurrency)
         cancel = CancelToken()
         progress = ProgressPrinter(plan, stream=sys.stderr)
         unsubscribe = engine.bus.subscribe(progress.on_event)
+        claim_run(engine.database, plan.run_id)  # so a later command can tell if this process died
         try:
             with _cancel_on_interrupt(cancel):
                 finished = engine.execute(plan, cancel, options=options, resume=resume)
@@ -218,16 +224,42 @@ def _new_plan(engine: Engine, args: argparse.Namespace) -> Any:
     repeats = args.repeats or engine.settings.repeats
     if repeats < 1:
         raise UserError("-n must be at least 1")
+    kinds = [m.provider for m in models]
+    _require_cloud_notice(engine, kinds, cloud_attempts(kinds, len(tasks) * repeats), args.accept_cloud)
     digests = _digests(engine, models)
     settings = _attempt_settings(args, engine.settings)
     return engine.plan(models, tasks, repeats=repeats, settings=[settings], name=args.name, digests=digests)
+
+
+def _require_cloud_notice(engine: Engine, kinds: list[Any], attempts: int | None, accept: bool) -> None:
+    """A plan with a cloud model runs only once the notice was accepted (``--accept-cloud``,
+    remembered in the settings file)."""
+    if not any(is_cloud(kind) for kind in kinds):
+        return
+    if accept and not engine.settings.cloud_notice_accepted:
+        stored = load_settings()  # not engine.settings: --host/--openai hosts are for this run only
+        save_settings(stored.model_copy(update={"cloud_notice_accepted": True}))
+        engine.settings = engine.settings.model_copy(update={"cloud_notice_accepted": True})
+    if engine.settings.cloud_notice_accepted:
+        if attempts:
+            print(f"note: {attempts} attempt(s) go to cloud models, billed per token", file=sys.stderr)
+        return
+    print(cloud_notice(kinds, attempts), file=sys.stderr)
+    raise UserError(
+        "this run sends data to a cloud provider and costs money; read the notice above, then "
+        "run the same command with --accept-cloud to agree (asked only once)"
+    )
 
 
 def _digests(engine: Engine, models: list[Any]) -> dict[Any, str | None]:
     """Model digests from discovery, so results of a re-pulled model are never mixed."""
     digests: dict[Any, str | None] = {}
     hosts = {(m.provider, m.host) for m in models}
-    for status in engine.discover(include_simulated=any(m.simulated for m in models)):
+    # cloud models have no digest, and a run without them must not contact a cloud provider
+    statuses = discover_all(
+        engine.settings, engine.providers, include_simulated=any(m.simulated for m in models), include_cloud=False
+    )
+    for status in statuses:
         if (status.provider, status.host) not in hosts:
             continue
         for info in status.models:
@@ -275,6 +307,7 @@ def _report_run(engine: Engine, run_id: str, as_json: bool, *, cancelled: bool =
 
 def cmd_runs(args: argparse.Namespace) -> int:
     with _engine(args) as engine:
+        interrupt_orphaned_runs(engine.repository)
         runs = engine.repository.list_runs(limit=args.limit)
     if args.json:
         _dump([asdict(r) for r in runs])
@@ -305,6 +338,7 @@ def _when(timestamp: float) -> str:
 
 def cmd_show(args: argparse.Namespace) -> int:
     with _engine(args) as engine:
+        interrupt_orphaned_runs(engine.repository)
         try:
             engine.repository.run_summary(args.run)
         except KeyError:
@@ -329,6 +363,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from app.core.reports.export import write_report
 
     with _engine(args) as engine:
+        interrupt_orphaned_runs(engine.repository)
         for run_id in args.runs:
             try:
                 engine.repository.run_summary(run_id)

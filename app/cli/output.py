@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from app.core.cloud_notice import is_cloud
 from app.core.events import (
     AssistantTurn,
     AttemptFinished,
@@ -49,7 +50,7 @@ def print_models(statuses: Sequence[HostStatus]) -> None:
             caps = ",".join(sorted(m.capabilities)) or "—"
             rows.append(
                 [
-                    m.ref + ("  (simulated)" if m.simulated else ""),
+                    m.ref + ("  (simulated)" if m.simulated else "  (cloud)" if is_cloud(m.provider) else ""),
                     m.family or "—",
                     m.parameter_size or "—",
                     m.quantization or "—",
@@ -61,7 +62,7 @@ def print_models(statuses: Sequence[HostStatus]) -> None:
             )
     if rows:
         print(table(["model", "family", "params", "quant", "size", "context", "capabilities", ""], rows))
-    reachable = [s for s in statuses if s.reachable and s.provider.value != "sim"]
+    reachable = [s for s in statuses if s.reachable and s.provider.value != "sim" and not is_cloud(s.provider)]
     if not reachable:
         print("\nNo model server found. The simulated models above show how the app works;")
         print("install Ollama (https://ollama.com) and `ollama pull qwen2.5:3b` to test real ones.")

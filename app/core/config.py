@@ -25,6 +25,8 @@ class HostConfig(BaseModel):
     label: str = ""
     enabled: bool = True
     concurrency: int = Field(default=1, ge=1, le=16)
+    # keep two models loaded and alternate their attempts: tests models that must share memory
+    co_resident: bool = False
 
     @property
     def provider(self) -> ProviderKind:
@@ -54,6 +56,8 @@ class AppSettings(BaseModel):
     think: bool | None = None
     simulated_pace: float = Field(default=1.0, ge=0, le=10)
     extra_task_dirs: list[str] = Field(default_factory=list)
+    # the user has read what a run with a cloud model sends, to whom, and that it is billed
+    cloud_notice_accepted: bool = False
 
     def effective_hosts(self) -> list[HostConfig]:
         """Configured hosts, or the default Ollama host (``OLLAMA_HOST`` honoured)."""

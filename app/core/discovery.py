@@ -1,21 +1,30 @@
-"""Probe every configured host (in parallel) and the built-in simulated models."""
+"""Probe every configured host (in parallel), the cloud providers whose API key is stored,
+and the built-in simulated models."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from app.core.cloud_notice import CLOUD_KINDS
 from app.core.config import AppSettings
-from app.core.modelref import ModelRef
+from app.core.modelref import ModelRef, cloud_base_url
 from app.core.providers.base import HostStatus, ProviderKind
 from app.core.providers.registry import ProviderPool
 from app.core.providers.simulated import SIM_HOST
+from app.core.secrets import get_api_key
 
 
 def discover_all(
-    settings: AppSettings, pool: ProviderPool, *, include_simulated: bool = True
+    settings: AppSettings,
+    pool: ProviderPool,
+    *,
+    include_simulated: bool = True,
+    include_cloud: bool = True,
 ) -> list[HostStatus]:
-    """One HostStatus per host, configured order, simulated last. Never raises."""
+    """One HostStatus per host, configured order, then cloud, simulated last. Never raises."""
     refs = [ModelRef(h.provider, h.normalized_url, "") for h in settings.effective_hosts()]
+    if include_cloud:
+        refs += cloud_refs()
     if include_simulated:
         refs.append(ModelRef(ProviderKind.SIMULATED, SIM_HOST, ""))
 
@@ -27,3 +36,12 @@ def discover_all(
 
     with ThreadPoolExecutor(max_workers=max(1, len(refs))) as executor:
         return list(executor.map(probe, refs))
+
+
+def cloud_refs() -> list[ModelRef]:
+    """The cloud providers with a stored API key; without a key nothing touches the network."""
+    return [
+        ModelRef(kind, cloud_base_url(kind), "")
+        for kind in sorted(CLOUD_KINDS)
+        if get_api_key(kind.value)
+    ]

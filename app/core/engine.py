@@ -4,7 +4,9 @@ providers, the store and its single writer, and run execution with resume."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from app.core.bus import EventBus
@@ -14,15 +16,19 @@ from app.core.discovery import discover_all
 from app.core.events import RunFinished
 from app.core.modelref import ModelRef, parse_model_ref
 from app.core.paths import builtin_tasks_dir, default_database_path, user_tasks_dir
-from app.core.plan import AttemptSettings, RunPlan
+from app.core.plan import AttemptSettings, AttemptSpec, RunPlan
 from app.core.providers.base import HostStatus, ProviderKind
 from app.core.providers.registry import ProviderPool
 from app.core.providers.simulated import SimulatedProvider
-from app.core.runner import Runner, RunnerOptions, plan_run
+from app.core.run_owner import claim_run
+from app.core.runner import Runner, RunnerOptions, host_key, plan_run
 from app.core.store.database import Database, open_database
 from app.core.store.repository import Repository
 from app.core.store.writer import StoreWriter
 from app.core.tasks.loader import Catalog, Task, load_catalog
+from app.core.tuning.ceilings import DEFAULT_SCALES, ceiling_sweep
+from app.core.tuning.planning import plan_pairs, plan_sweep
+from app.core.tuning.sweep import MIN_REPEATS, SweepError, SweepSpec
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +95,91 @@ class Engine:
         self.repository.create_run(plan, {t.id: t for t in tasks})
         return plan
 
+    def store_plan(self, plan: RunPlan) -> RunPlan:
+        """Store a plan built elsewhere (sweeps, ceilings, follow-ups) before it executes."""
+        self.repository.create_run(plan, {t.id: t for t in self._tasks_for(plan.attempts)})
+        return plan
+
+    def plan_sweep(
+        self,
+        model: ModelRef,
+        tasks: Sequence[Task],
+        spec: SweepSpec,
+        *,
+        name: str = "",
+        digests: dict[ModelRef, str | None] | None = None,
+    ) -> RunPlan:
+        """An OFAT sweep of one model, stored; ``SweepError`` says why a spec is refused."""
+        return self.store_plan(plan_sweep(model, tasks, spec, name=name, digests=digests))
+
+    def plan_ceiling(
+        self,
+        run_ids: Sequence[str],
+        *,
+        scales: Sequence[float] = DEFAULT_SCALES,
+        repeats: int = MIN_REPEATS,
+        models: Sequence[str] = (),
+    ) -> RunPlan:
+        """Sweep the turn and token budgets on every model × task that failed in the runs."""
+        failing = {
+            (row.model, row.task_id)
+            for row in self.repository.task_pass_table(run_ids)
+            if row.scored and row.passed < row.scored and (not models or row.model in models)
+        }
+        if not failing:
+            raise SweepError("every model passed every task it ran: there is no ceiling to find")
+        refs, baseline, specs = self._run_parts(run_ids)
+        pairs = sorted(
+            {(refs[label], task_id) for label, task_id in failing if label in refs},
+            key=lambda pair: (pair[0].label, pair[1]),
+        )
+        spec = ceiling_sweep(baseline, scales, repeats)
+        cells = spec.cells()
+        tasks = {t.id: t for t in self._tasks_for(specs)}
+        plan = plan_pairs(
+            [(ref, tasks[task_id]) for ref, task_id in pairs],
+            [c.settings for c in cells],
+            repeats=repeats,
+            name=f"budget ceilings · {len(pairs)} failing pair{'s' if len(pairs) != 1 else ''}",
+            notes={"tuning": "ceiling", "from runs": ", ".join(run_ids)},
+            digests={a.model: a.model_digest for a in specs},
+        )
+        return self.store_plan(plan)
+
+    def plan_follow_up(
+        self, run_ids: Sequence[str], model_label: str, settings: Sequence[AttemptSettings], *, name: str
+    ) -> RunPlan:
+        """The same model, tasks and N as earlier runs, under new settings (e.g. all winners)."""
+        refs, _, specs = self._run_parts(run_ids)
+        if model_label not in refs:
+            raise LookupError(f"{model_label} did not run in {', '.join(run_ids)}")
+        own = [a for a in specs if a.model.label == model_label]
+        tasks = self._tasks_for(own)
+        repeats = len({(a.settings.key(), a.repeat) for a in own if a.task_id == own[0].task_id}) // max(
+            1, len({a.settings.key() for a in own})
+        )
+        plan = plan_run(
+            [refs[model_label]],
+            tasks,
+            repeats=max(MIN_REPEATS, repeats),
+            settings=settings,
+            name=name,
+            digests={refs[model_label]: own[0].model_digest},
+        )
+        return self.store_plan(replace(plan, notes={"tuning": "follow-up", "from runs": ", ".join(run_ids)}))
+
+    def _run_parts(
+        self, run_ids: Sequence[str]
+    ) -> tuple[dict[str, ModelRef], AttemptSettings, list[AttemptSpec]]:
+        """Models by label, the most used settings, and every attempt spec of the runs."""
+        specs = [a for run_id in run_ids for a in self.repository.load_plan(run_id).attempts]
+        if not specs:
+            raise LookupError("those runs hold no attempts")
+        refs = {a.model.label: a.model for a in specs}
+        keys = Counter(a.settings.key() for a in specs)
+        by_key = {a.settings.key(): a.settings for a in specs}
+        return refs, by_key[keys.most_common(1)[0][0]], specs
+
     def execute(
         self,
         plan: RunPlan,
@@ -107,18 +198,20 @@ class Engine:
             options=options or self.runner_options(),
             after_attempt=self.writer.flush,
         )
+        claim_run(self.database, plan.run_id)  # another process can tell a live run from a killed one
         return runner.run(plan, cancel, pending=pending)
 
     def runner_options(self) -> RunnerOptions:
-        concurrency = max((h.concurrency for h in self.settings.effective_hosts()), default=1)
-        return RunnerOptions(concurrency_per_host=concurrency)
+        """Each configured host's own parallel attempts and co-resident choice."""
+        hosts = {host_key(h.provider, h.normalized_url): h for h in self.settings.effective_hosts()}
+        return RunnerOptions(
+            host_concurrency={key: h.concurrency for key, h in hosts.items()},
+            co_resident_hosts=frozenset(key for key, h in hosts.items() if h.co_resident),
+        )
 
-    def _tasks_for(self, attempts: Iterable[object]) -> list[Task]:
-        from app.core.plan import AttemptSpec
-
+    def _tasks_for(self, attempts: Iterable[AttemptSpec]) -> list[Task]:
         wanted: dict[str, str] = {}
         for attempt in attempts:
-            assert isinstance(attempt, AttemptSpec)
             wanted[attempt.task_id] = attempt.task_hash
         tasks: list[Task] = []
         for task_id, content_hash in wanted.items():

@@ -10,6 +10,13 @@ from dataclasses import dataclass
 from app.core.providers.base import ProviderKind
 
 DEFAULT_OLLAMA_HOST = "http://localhost:11434"
+#: Cloud API base URLs, overridable (``AGENTGAP_ANTHROPIC_BASE_URL``,
+#: ``AGENTGAP_OPENAI_BASE_URL``) so a test or a proxy can stand in for the real service.
+CLOUD_BASE_URLS = {
+    ProviderKind.ANTHROPIC: ("AGENTGAP_ANTHROPIC_BASE_URL", "https://api.anthropic.com"),
+    ProviderKind.OPENAI_CLOUD: ("AGENTGAP_OPENAI_BASE_URL", "https://api.openai.com/v1"),
+}
+_CLOUD_EXAMPLES = {ProviderKind.ANTHROPIC: "claude-sonnet-4-5", ProviderKind.OPENAI_CLOUD: "gpt-4.1-mini"}
 _HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.\-\[\]]+:\d+)/(?P<model>.+)$")
 _URL = re.compile(r"^(?P<base>https?://[^/]+)(?P<path>/.*)?$")
 
@@ -18,6 +25,12 @@ def default_ollama_host() -> str:
     """The Ollama host from ``OLLAMA_HOST`` (as the ollama CLI reads it), else localhost."""
     raw = os.environ.get("OLLAMA_HOST", "").strip()
     return normalize_host(raw) if raw else DEFAULT_OLLAMA_HOST
+
+
+def cloud_base_url(kind: ProviderKind) -> str:
+    """The API base URL of a cloud provider: its environment override, else the real endpoint."""
+    variable, default = CLOUD_BASE_URLS[kind]
+    return (os.environ.get(variable, "").strip() or default).rstrip("/")
 
 
 def normalize_host(raw: str) -> str:
@@ -66,13 +79,15 @@ def parse_model_ref(text: str, known_hosts: dict[str, ProviderKind] | None = Non
     if not text:
         raise ValueError("empty model reference")
     known = known_hosts or {}
-    for prefix, kind in (
-        ("sim:", ProviderKind.SIMULATED),
-        ("anthropic:", ProviderKind.ANTHROPIC),
-        ("openai-cloud:", ProviderKind.OPENAI_CLOUD),
-    ):
+    if text.startswith("sim:"):
+        return ModelRef(ProviderKind.SIMULATED, "sim", text[len("sim:") :])
+    for kind in CLOUD_BASE_URLS:
+        prefix = f"{kind.value}:"
         if text.startswith(prefix):
-            return ModelRef(kind, prefix.rstrip(":"), text[len(prefix) :])
+            name = text[len(prefix) :].strip()
+            if not name:
+                raise ValueError(f"no model named after {prefix!r} (e.g. {prefix}{_CLOUD_EXAMPLES[kind]})")
+            return ModelRef(kind, cloud_base_url(kind), name)
     if text.startswith(("http://", "https://")):
         if "/v1/" in text:
             base, _, model = text.partition("/v1/")

@@ -22,12 +22,17 @@ class AttemptSettings:
     max_tokens: int | None = None
     max_seconds: float | None = None
     directive: str | None = None  # extra system-prompt text (e.g. a completeness directive)
+    turn_scale: float = 1.0  # multiplies the turn budget (the task's own, or max_turns)
+    token_scale: float = 1.0  # multiplies the completion-token budget
     label: str = ""  # name of a sweep cell, "" for a plain run
 
     def key(self) -> str:
         """Stable short hash; attempts with equal keys were run the same way."""
         data = asdict(self)
         data.pop("label")
+        for scale in ("turn_scale", "token_scale"):  # unscaled keys match those stored before scales
+            if data[scale] == 1.0:
+                data.pop(scale)
         blob = json.dumps(data, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 

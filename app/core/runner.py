@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import itertools
-import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from app.core.agent.attempt import DEFAULT_INFRA_RETRIES, run_attempt
@@ -16,6 +16,7 @@ from app.core.cancel import CancelToken
 from app.core.events import AttemptFinished, RunFinished, RunStarted
 from app.core.modelref import ModelRef
 from app.core.plan import AttemptSettings, AttemptSpec, RunPlan, new_attempt_id, new_run_id
+from app.core.providers.base import ProviderKind
 from app.core.providers.registry import ProviderPool
 from app.core.tasks.loader import Task
 
@@ -64,16 +65,91 @@ def plan_run(
     return RunPlan(run_id=run_id, name=name, created_at=time.time(), attempts=tuple(attempts))
 
 
+def host_key(provider: ProviderKind, host: str) -> str:
+    """Names one server's queue: its provider and address (``ollama:http://gpu:11434``)."""
+    return f"{provider.value}:{host}"
+
+
 @dataclass(frozen=True, slots=True)
 class RunnerOptions:
-    concurrency_per_host: int = 1
+    """How many attempts run at once on each host, and which hosts keep two models loaded.
+
+    ``host_concurrency`` and ``co_resident_hosts`` are keyed by :func:`host_key`; hosts not
+    named there get ``concurrency``. Simulated models use ``simulated_concurrency``.
+    """
+
+    concurrency: int = 1
+    host_concurrency: Mapping[str, int] = field(default_factory=dict)
+    co_resident_hosts: frozenset[str] = frozenset()
     simulated_concurrency: int = 4
     infra_retries: int = DEFAULT_INFRA_RETRIES
     scratch_root: Path | None = None
 
+    def workers_for(self, key: str) -> int:
+        return self.host_concurrency.get(key, self.concurrency)
+
+    def with_concurrency(self, workers: int) -> RunnerOptions:
+        """The same options with ``workers`` parallel attempts on every (non-simulated) host."""
+        return replace(self, concurrency=workers, host_concurrency={})
+
+
+class HostQueue:
+    """One host's attempts as a sequence of batches: one model's attempts, or a co-resident
+    pair's interleaved A, B, A, B.
+
+    A batch starts only once every attempt of the batch before it has *finished*, not just
+    been taken: otherwise, with several workers, the last attempts of model A would run
+    beside the first ones of model B, and a server with room for one model would swap them
+    in and out on every turn. Workers that reach the boundary early wait for the others
+    (the price: at most one attempt's duration per model).
+    """
+
+    def __init__(self, batches: Iterable[Sequence[AttemptSpec]]) -> None:
+        self._batches = deque(deque(batch) for batch in batches if batch)
+        self._running = 0
+        self._changed = threading.Condition()
+
+    def take(self, cancel: CancelToken) -> AttemptSpec | None:
+        """The next attempt to run, waiting at a batch boundary; None when done or cancelled."""
+        with self._changed:
+            while not cancel.cancelled and self._batches:
+                batch = self._batches[0]
+                if batch:
+                    self._running += 1
+                    return batch.popleft()
+                if self._running == 0:
+                    self._batches.popleft()
+                else:
+                    self._changed.wait(timeout=0.1)  # woken by ``done``; the timeout polls cancel
+            return None
+
+    def done(self) -> None:
+        """An attempt returned by ``take`` has finished."""
+        with self._changed:
+            self._running -= 1
+            self._changed.notify_all()
+
+
+def host_batches(attempts: Sequence[AttemptSpec], *, co_resident: bool) -> list[list[AttemptSpec]]:
+    """One host's attempts grouped so each model loads once: a batch per model in order of
+    first appearance (attempts in ``seq`` order), or with ``co_resident`` a batch per pair of
+    models whose attempts alternate, so both stay loaded and share the server's memory."""
+    by_model: dict[ModelRef, list[AttemptSpec]] = {}
+    for attempt in sorted(attempts, key=lambda a: a.seq):
+        by_model.setdefault(attempt.model, []).append(attempt)
+    groups = list(by_model.values())
+    if not co_resident:
+        return groups
+    batches: list[list[AttemptSpec]] = []
+    for i in range(0, len(groups), 2):
+        pairs = itertools.zip_longest(*groups[i : i + 2])
+        batches.append([a for pair in pairs for a in pair if a is not None])
+    return batches
+
 
 class Runner:
-    """Executes attempts: one queue per host (models kept grouped), hosts in parallel.
+    """Executes attempts: one queue per host (models kept grouped, see ``HostQueue``),
+    hosts in parallel, each with its own number of workers.
 
     ``after_attempt`` runs on the worker after each attempt (the store's flush), so what
     finished is durable before that worker starts the next one.
@@ -143,49 +219,41 @@ class Runner:
         self._after_attempt()
         return finished
 
-    def _host_queues(
-        self, todo: list[AttemptSpec]
-    ) -> Iterable[tuple[str, queue.SimpleQueue[AttemptSpec], int]]:
+    def _host_queues(self, todo: list[AttemptSpec]) -> Iterable[tuple[str, HostQueue, int]]:
         by_host: dict[str, list[AttemptSpec]] = {}
         for attempt in todo:
-            by_host.setdefault(f"{attempt.model.provider.value}:{attempt.model.host}", []).append(
-                attempt
-            )
-        for host, attempts in by_host.items():
-            model_order = {m: i for i, m in enumerate(dict.fromkeys(a.model for a in attempts))}
-            attempts.sort(key=lambda a: (model_order[a.model], a.seq))
-            q: queue.SimpleQueue[AttemptSpec] = queue.SimpleQueue()
-            for attempt in attempts:
-                q.put(attempt)
-            simulated = attempts[0].model.simulated
-            workers = (
-                self._options.simulated_concurrency
-                if simulated
-                else self._options.concurrency_per_host
-            )
-            yield host, q, max(1, min(workers, len(attempts)))
+            key = host_key(attempt.model.provider, attempt.model.host)
+            by_host.setdefault(key, []).append(attempt)
+        for key, attempts in by_host.items():
+            if attempts[0].model.simulated:  # nothing to load: one batch, no waiting
+                batches = [sorted(attempts, key=lambda a: a.seq)]
+                workers = self._options.simulated_concurrency
+            else:
+                co_resident = key in self._options.co_resident_hosts
+                batches = host_batches(attempts, co_resident=co_resident)
+                workers = self._options.workers_for(key)
+            yield key, HostQueue(batches), max(1, min(workers, len(attempts)))
 
     def _drain(
         self,
-        attempts: queue.SimpleQueue[AttemptSpec],
+        attempts: HostQueue,
         cancel: CancelToken,
         record: Callable[[AttemptFinished], None],
     ) -> None:
-        while not cancel.cancelled:
+        while (spec := attempts.take(cancel)) is not None:
             try:
-                spec = attempts.get_nowait()
-            except queue.Empty:
-                return
-            provider = self._providers.get(spec.model)
-            finished = run_attempt(
-                spec,
-                self._tasks[spec.task_id],
-                provider,
-                self._bus.publish,
-                cancel,
-                infra_retries=self._options.infra_retries,
-                scratch_root=self._options.scratch_root,
-            )
-            self._after_attempt()
+                provider = self._providers.get(spec.model)
+                finished = run_attempt(
+                    spec,
+                    self._tasks[spec.task_id],
+                    provider,
+                    self._bus.publish,
+                    cancel,
+                    infra_retries=self._options.infra_retries,
+                    scratch_root=self._options.scratch_root,
+                )
+                self._after_attempt()
+            finally:
+                attempts.done()
             if finished.outcome.counts_in_score or finished.outcome.value == "infra_error":
                 record(finished)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from dataclasses import dataclass
 
 SERVICE = "AgentGap"
+COMPAT_SERVICE = "openai-compat"  # username: the server's base URL
 log = logging.getLogger(__name__)
 
 
@@ -43,17 +45,50 @@ def keyring_status() -> KeyringStatus:
 
 
 def get_api_key(provider: str) -> str | None:
+    """The key stored for a cloud provider (``anthropic``, ``openai-cloud``), or None."""
+    return _read(SERVICE, provider)
+
+
+def get_host_api_key(host: str) -> str | None:
+    """The optional key of an OpenAI-compatible server, stored under its base URL, or None."""
+    return _read(COMPAT_SERVICE, host)
+
+
+def _read(service: str, username: str) -> str | None:
     status = keyring_status()
     if not status.available:
         return None
     import keyring
 
     try:
-        value = keyring.get_password(SERVICE, provider)
+        value = keyring.get_password(service, username)
     except Exception as error:
-        log.warning("keyring read failed for %s: %s", provider, type(error).__name__)
+        log.warning("keyring read failed for %s: %s", username, type(error).__name__)
         return None
     return value or None
+
+
+def missing_key_message(provider: str, company: str) -> str:
+    """Why no key can be used for ``provider``, and what to do about it, in plain words."""
+    status = keyring_status()
+    if not status.available:
+        return f"No {company} API key can be read: {status.message}"
+    return (
+        f"No {company} API key is stored in the system keyring. Add one in Preferences → API "
+        f"keys, or from a terminal with: keyring set {SERVICE} {provider}"
+    )
+
+
+def redact(text: str, key: str | None) -> str:
+    """``text`` with every trace of ``key`` removed: whole, and the prefix/suffix some
+    services echo back (``sk-abc***wxyz``)."""
+    if not key:
+        return text
+    text = text.replace(key, "[key]")
+    if len(key) >= 12:
+        text = re.sub(re.escape(key[:6]) + r"\S*", "[key]", text)
+        text = re.sub(r"\S*" + re.escape(key[-4:]) + r"\b", "[key]", text)
+    return text
 
 
 def set_api_key(provider: str, key: str | None) -> None:

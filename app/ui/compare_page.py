@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -33,6 +33,7 @@ from app.ui.compare_charts import (
     TaskHeatmap,
     save_chart,
 )
+from app.ui.tuning_view import TuningView
 from app.ui.workers import BackgroundCall
 
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -41,12 +42,15 @@ RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 class ComparePage(QWidget):
     """Views only lay out: the report data is built off the GUI thread by the engine."""
 
+    plan_requested = Signal(str, object)  # title, a callable that stores and returns a RunPlan
+
     def __init__(self, engine: Engine, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._engine = engine
         self._call: BackgroundCall | None = None
         self.data: ReportData | None = None
         self._compared: list[str] = []
+        self._generation = 0
 
         self.runs = QListWidget()
         self.runs.itemChanged.connect(self._on_runs_changed)
@@ -69,12 +73,15 @@ class ComparePage(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.cellClicked.connect(self._on_cell_clicked)
         self.browser = AttemptBrowser(engine)
+        self.tuning = TuningView()
+        self.tuning.ceiling_requested.connect(self.request_ceiling_run)
+        self.tuning.winners_requested.connect(self.request_winners_run)
         for chart in (self.by_tier, self.modes, self.gap, self.speed, self.heatmap):
             chart.picked.connect(self.show_attempts)
         self.tabs = QTabWidget()
         for widget, name in ((self.by_tier, "Pass rate by tier"), (self.failures, "Failure modes"), (self.heatmap, "Heatmap"),
                              (self.gap, "Agent vs code"), (self.speed, "Score vs speed"), (self.modes, "Raw vs harness"), (self.table, "Task table"),
-                             (self.browser, "Attempts")):
+                             (self.tuning, "Tuning"), (self.browser, "Attempts")):
             self.tabs.addTab(widget, name)
         save = QPushButton("Save chart…")
         save.clicked.connect(self.save_current_chart)
@@ -122,10 +129,17 @@ class ComparePage(QWidget):
         self.status.setText("Computing…")
         self._compared = list(run_ids)
         repository = self._engine.repository
+        self._generation += 1
+        generation = self._generation
         self._call = BackgroundCall(lambda: build_report(repository, run_ids, failure_examples=0, with_attempts=False), name="compare", parent=self)
-        self._call.succeeded.connect(self.show_data)
+        self._call.succeeded.connect(lambda data: self._on_computed(generation, data))
         self._call.failed.connect(lambda message: self.status.setText(f"Could not compare: {message}"))
         self._call.start()
+
+    def _on_computed(self, generation: int, data: ReportData) -> None:
+        """Ticking fast starts several computations; only the newest may show."""
+        if generation == self._generation:
+            self.show_data(data)
 
     @Slot(object)
     def show_data(self, data: ReportData) -> None:
@@ -135,6 +149,7 @@ class ComparePage(QWidget):
         for chart in (self.by_tier, self.failures, self.gap, self.speed, self.modes, self.heatmap):
             chart.show_data(data)
         self._fill_table(data)
+        self.tuning.show_tuning(data.tuning)
         self.browser.set_data(self._compared, data)
 
     def _fill_table(self, data: ReportData) -> None:
@@ -168,6 +183,22 @@ class ComparePage(QWidget):
                                               "PNG image (*.png);;SVG image (*.svg)")
         if path:
             save_chart(widget, Path(path))
+
+    @Slot()
+    def request_ceiling_run(self) -> None:
+        """Sweep the budgets of every failing model × task of the compared runs."""
+        engine, run_ids = self._engine, list(self._compared)
+        if run_ids:
+            self.plan_requested.emit("Find budget ceilings", lambda: engine.plan_ceiling(run_ids))
+
+    @Slot(str, object)
+    def request_winners_run(self, model: str, settings: object) -> None:
+        """The all-winners combination, with the sweep's tasks and N."""
+        engine, run_ids = self._engine, list(self._compared)
+        self.plan_requested.emit(
+            "Run all winners",
+            lambda: engine.plan_follow_up(run_ids, model, [settings], name=f"all winners · {model}"),  # type: ignore[list-item]
+        )
 
     @Slot(str, str)
     def show_attempts(self, model: str, task_id: str) -> None:

@@ -38,6 +38,13 @@ class HostDialog(QDialog):
         self.concurrency = QSpinBox()
         self.concurrency.setRange(1, 16)
         self.concurrency.setToolTip("How many attempts may run on this server at once")
+        self.co_resident = QCheckBox("Keep two models loaded and alternate their attempts")
+        self.co_resident.setToolTip(
+            "Runs models in pairs on this server, their attempts interleaved (side by side with "
+            "two or more parallel attempts), to show whether a model that passes alone still "
+            "passes when it must share memory with another. Ollama must be allowed to keep two "
+            "models loaded (OLLAMA_MAX_LOADED_MODELS=2 or more); otherwise every switch reloads."
+        )
         self.enabled = QCheckBox("Use this server")
         self.problem = QLabel()
         self.problem.setWordWrap(True)
@@ -52,6 +59,7 @@ class HostDialog(QDialog):
         form.addRow("Address", self.url)
         form.addRow("Name", self.label)
         form.addRow("Parallel attempts", self.concurrency)
+        form.addRow("", self.co_resident)
         form.addRow("", self.enabled)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -63,6 +71,7 @@ class HostDialog(QDialog):
         self.url.setText(current.url)
         self.label.setText(current.label)
         self.concurrency.setValue(current.concurrency)
+        self.co_resident.setChecked(current.co_resident)
         self.enabled.setChecked(current.enabled)
         self.kind.currentIndexChanged.connect(self._validate)
         self.url.textChanged.connect(self._validate)
@@ -77,6 +86,7 @@ class HostDialog(QDialog):
             label=self.label.text().strip(),
             enabled=self.enabled.isChecked(),
             concurrency=self.concurrency.value(),
+            co_resident=self.co_resident.isChecked(),
         )
 
     @Slot()

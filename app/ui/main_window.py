@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -20,6 +21,7 @@ import app
 from app.core.config import save_settings
 from app.core.engine import Engine
 from app.core.events import RunFinished
+from app.core.modelref import ModelRef
 from app.core.plan import RunPlan
 from app.ui.bridge import EventBridge
 from app.ui.compare_page import ComparePage
@@ -30,6 +32,7 @@ from app.ui.run_launcher import RunLauncher
 from app.ui.run_setup_page import RunRequest, RunSetupPage
 from app.ui.run_state import RunState
 from app.ui.settings_dialog import SettingsDialog
+from app.ui.sweep_dialog import SweepRequest
 from app.ui.workers import RunController
 
 log = logging.getLogger(__name__)
@@ -154,6 +157,8 @@ class MainWindow(QMainWindow):
         self.models_page.discovered.connect(self.setup_page.set_hosts)
         self.models_page.demo_requested.connect(self.try_demo)
         self.setup_page.start_requested.connect(self.start_run)
+        self.setup_page.sweep_requested.connect(self.start_sweep)
+        self.compare_page.plan_requested.connect(self.start_planned)
         self.live_page.cancel_requested.connect(self.cancel_run)
         self.live_page.setup_requested.connect(lambda: self.show_page(SETUP))
         self.history_page.open_requested.connect(self.open_run)
@@ -193,12 +198,33 @@ class MainWindow(QMainWindow):
         self.setup_page.set_run_active(True)
         self.statusBar().showMessage("Storing the plan…", 3000)
 
+    @Slot(object)
+    def start_sweep(self, request: SweepRequest) -> None:
+        """Store an OFAT sweep of one model (on a worker), then execute it."""
+        info = request.model
+        ref = ModelRef(info.provider, info.host, info.name)
+        engine = self.engine
+        self.start_planned(
+            "Start sweep",
+            lambda: engine.plan_sweep(ref, list(request.tasks), request.spec, name=request.name, digests={ref: info.digest}),
+        )
+
+    @Slot(str, object)
+    def start_planned(self, title: str, make_plan: Callable[[], RunPlan]) -> None:
+        if self.controller.running:
+            self._on_launch_failed(title, "A run is in progress; cancel it or wait for it to finish.")
+            return
+        if self.launcher.launch_planned(title, make_plan):
+            self.setup_page.set_run_active(True)
+            self.statusBar().showMessage("Storing the plan…", 3000)
+
     @Slot(object, object, bool)
     def _launch(self, plan: RunPlan, state: RunState, resume: bool) -> None:
         self.bridge.drain()  # events of an earlier run must not reach the new state
         self.live_page.show_run(state)
         self.controller.start(plan, resume=resume)
         self.setup_page.set_run_active(True)
+        self.compare_page.tuning.set_can_queue(False)
         self.history_page.set_active_run(plan.run_id)
         self.cancel_action.setEnabled(True)
         self.run_status.setText(f"Running “{plan.name}”")
@@ -227,6 +253,7 @@ class MainWindow(QMainWindow):
     def _run_ended(self, message: str) -> None:
         self.live_page.run_ended(message)
         self.setup_page.set_run_active(False)
+        self.compare_page.tuning.set_can_queue(True)
         self.history_page.set_active_run(None)
         self.cancel_action.setEnabled(False)
 

@@ -4,21 +4,33 @@ second, so none of it happens on the GUI thread; results arrive as signals there
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QWidget
 
+from app.core.cloud_notice import cloud_attempts, is_cloud
+from app.core.config import save_settings
 from app.core.engine import Engine
 from app.core.modelref import ModelRef
 from app.core.plan import RunPlan
+from app.core.providers.base import ProviderKind
+from app.ui.cloud_notice import confirm_cloud_run
 from app.ui.run_setup_page import RunRequest
 from app.ui.run_state import RunState
 from app.ui.workers import BackgroundCall
 
+log = logging.getLogger(__name__)
+
 
 class NothingToResume(Exception):
     """Every attempt of the run has finished already."""
+
+
+#: Asks the user to agree to the cloud notice: (cloud kinds, cloud attempts, parent) -> agreed.
+CloudConfirmation = Callable[[list[ProviderKind], int | None, QWidget | None], bool]
 
 
 class RunLauncher(QObject):
@@ -33,6 +45,7 @@ class RunLauncher(QObject):
         self._engine = engine
         self._call: BackgroundCall | None = None
         self._title = ""
+        self.confirm_cloud: CloudConfirmation = confirm_cloud_run
 
     @property
     def busy(self) -> bool:
@@ -42,7 +55,13 @@ class RunLauncher(QObject):
         return self._call is None or self._call.wait(timeout)
 
     def plan(self, request: RunRequest) -> bool:
-        """Store the plan of ``request``; ``launch_ready`` follows. False when busy."""
+        """Store the plan of ``request``; ``launch_ready`` follows. False when busy, or when
+        the user declined the cloud notice."""
+        if self._call is not None:
+            return False
+        kinds = [m.provider for m in request.models]
+        if not self._cloud_agreed(kinds, cloud_attempts(kinds, len(request.tasks) * request.repeats)):
+            return False
 
         def work() -> tuple[RunPlan, RunState, bool]:
             refs = {m: ModelRef(m.provider, m.host, m.name) for m in request.models}
@@ -58,6 +77,15 @@ class RunLauncher(QObject):
             return plan, state, False
 
         return self._start("Start run", work, self._on_launch_ready)
+
+    def launch_planned(self, title: str, make_plan: Callable[[], RunPlan]) -> bool:
+        """Store a plan built by ``make_plan`` on the worker (sweeps, ceilings, follow-ups)."""
+
+        def work() -> tuple[RunPlan, RunState, bool]:
+            plan = make_plan()
+            return plan, RunState(plan.run_id, plan.name, plan.attempts, self._titles(), live=True), False
+
+        return self._start(title, work, self._on_launch_ready)
 
     def open(self, run_id: str) -> bool:
         """Load a stored run to show read-only; ``run_opened`` follows."""
@@ -75,6 +103,21 @@ class RunLauncher(QObject):
             return plan, state, True
 
         return self._start("Resume run", work, self._on_launch_ready)
+
+    def _cloud_agreed(self, kinds: list[ProviderKind], attempts: int | None) -> bool:
+        """True without asking for local-only runs or once the notice was accepted; else ask,
+        and remember a yes in the settings file."""
+        if not any(is_cloud(kind) for kind in kinds) or self._engine.settings.cloud_notice_accepted:
+            return True
+        parent = self.parent()
+        if not self.confirm_cloud(kinds, attempts, parent if isinstance(parent, QWidget) else None):
+            return False
+        self._engine.settings = self._engine.settings.model_copy(update={"cloud_notice_accepted": True})
+        try:
+            save_settings(self._engine.settings)
+        except OSError as error:  # agreed for this session; asked again after a restart
+            log.warning("could not remember the cloud notice: %s", error)
+        return True
 
     # ---- on the worker --------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from app.core.providers.base import HostStatus, ModelInfo
 from app.core.tasks.loader import Catalog, Task
 from app.ui.form_fields import THINKING_CHOICES, TOOL_MODE_CHOICES, budget_spin_box, choice_box
 from app.ui.formatting import plural
+from app.ui.sweep_dialog import SweepDialog
 from app.ui.task_selection import ModelChoiceModel, TaskSelectionModel
 
 
@@ -49,6 +50,7 @@ class RunSetupPage(QWidget):
     """Emits ``start_requested(RunRequest)``; Start is disabled (with the reason) until ready."""
 
     start_requested = Signal(object)
+    sweep_requested = Signal(object)  # SweepRequest
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -92,6 +94,12 @@ class RunSetupPage(QWidget):
         self.start_button = QPushButton("Start run")
         self.start_button.setDefault(True)
         self.start_button.clicked.connect(self._on_start)
+        self.tune_button = QPushButton("Tune one model…")
+        self.tune_button.setToolTip(
+            "Sweep one factor at a time (temperature, context, thinking, tool calls, directive, budgets) "
+            "against these settings as the baseline"
+        )
+        self.tune_button.clicked.connect(self.open_sweep_builder)
 
         form = QFormLayout()
         form.addRow("Runs per task", self.repeats)
@@ -126,6 +134,7 @@ class RunSetupPage(QWidget):
         footer = QHBoxLayout()
         footer.addWidget(self.summary)
         footer.addWidget(self.reason, 1)
+        footer.addWidget(self.tune_button)
         footer.addWidget(self.start_button)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
@@ -232,8 +241,20 @@ class RunSetupPage(QWidget):
         self.reason.setText(reason)
         self.start_button.setEnabled(not reason)
         self.start_button.setToolTip(reason or "Start the run (Ctrl+R)")
+        self.tune_button.setEnabled(not self._run_active)
 
     @Slot()
     def _on_start(self) -> None:
         if not self.blocking_reason():
             self.start_requested.emit(self.request())
+
+    def sweep_dialog(self) -> SweepDialog:
+        """The sweep builder, seeded with this page's models, tasks and settings."""
+        models = self.model_choices.selected_models() or self.model_choices.models()
+        return SweepDialog(models, self.task_model.selected_tasks(), self.attempt_settings(), self.repeats.value(), self)
+
+    @Slot()
+    def open_sweep_builder(self) -> None:
+        dialog = self.sweep_dialog()
+        if dialog.exec() == SweepDialog.DialogCode.Accepted and not dialog.blocking_reason():
+            self.sweep_requested.emit(dialog.request())

@@ -25,6 +25,7 @@ from app.core.reports.export import to_html
 from app.core.store.database import open_database
 from app.core.store.models import AttemptRow, ModelRow, RunRow, TaskRow
 from app.core.store.repository import Repository
+from app.core.store.totals import rebuild_totals
 
 OUTCOMES = [o.value for o in Outcome if o is not Outcome.CANCELLED]
 
@@ -64,6 +65,8 @@ def seed(repo_path: Path, attempts: int, runs: int = 50, models: int = 8, tasks:
     if batch:
         with db.sessions.begin() as session:
             session.execute(insert(AttemptRow), batch)
+    with db.engine.begin() as connection:  # the bulk load skipped the summary totals the store keeps
+        rebuild_totals(connection)
     return Repository(db)
 
 

@@ -12,7 +12,7 @@ from app.core.providers.base import ProviderKind
         ("127.0.0.1:8080/hf.co/user/repo:Q4_K_M", ProviderKind.OLLAMA, "http://127.0.0.1:8080", "hf.co/user/repo:Q4_K_M"),
         ("http://127.0.0.1:8080/v1/smollm2", ProviderKind.OPENAI, "http://127.0.0.1:8080/v1", "smollm2"),
         ("http://gpu-box:11434/llama3.2", ProviderKind.OLLAMA, "http://gpu-box:11434", "llama3.2"),
-        ("anthropic:claude-sonnet-4", ProviderKind.ANTHROPIC, "anthropic", "claude-sonnet-4"),
+        ("anthropic:claude-sonnet-4", ProviderKind.ANTHROPIC, "https://api.anthropic.com", "claude-sonnet-4"),
     ],
 )
 def test_parse_model_ref(text: str, kind: ProviderKind, host: str, name: str) -> None:

@@ -7,6 +7,12 @@ nanosecond durations; tool calls as ``{"function": {"index", "name", "arguments"
 and error bodies ``{"error": "..."}``: 404 for an unknown model, 400 for tools or thinking
 on a model without the capability, 500 when the runner fails to load, an error line after
 HTTP 200. Faults add slow, endless and dropped streams.
+
+Memory is modelled as room for ``max_loaded`` models (1 by default, like a laptop with one
+model's worth of memory; ``OLLAMA_MAX_LOADED_MODELS`` on a real server): a chat with a
+model that is not loaded loads it (counted in ``loads``), evicting the least recently used
+one when the room is full. Unlike Ollama, eviction does not wait for the evicted model's
+requests to finish; they go on, and its next request loads it again.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import json
 import socket
 import threading
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -108,18 +114,37 @@ class FakeReply:
 Responder = Callable[[dict[str, Any]], FakeReply]
 
 
+@dataclass(frozen=True)
+class ChatSpan:
+    """When one ``/api/chat`` request was being answered (``time.monotonic`` seconds)."""
+
+    model: str
+    start: float
+    end: float
+
+
 class FakeOllama:
     """``with FakeOllama(models=[...]) as server: ollama.Client(host=server.url)``.
 
-    ``requests`` holds every ``/api/chat`` body received; ``log`` every (method, path).
+    ``requests`` holds every ``/api/chat`` body received; ``log`` every (method, path);
+    ``spans`` when each chat was answered; ``loads`` how often each model was loaded.
     Replies come from ``script(model, ...)`` queues, then ``responder``, then a short text.
     """
 
-    def __init__(self, models: list[FakeModel] | None = None, version: str = "0.12.6") -> None:
+    def __init__(
+        self,
+        models: list[FakeModel] | None = None,
+        version: str = "0.12.6",
+        *,
+        max_loaded: int = 1,
+    ) -> None:
         self.models = {m.name: m for m in (models or [FakeModel("llama3.2:3b")])}
         self.version = version
         self.requests: list[dict[str, Any]] = []
         self.log: list[tuple[str, str]] = []
+        self.spans: list[ChatSpan] = []
+        self.loads: Counter[str] = Counter()
+        self.max_loaded = max_loaded
         self.responder: Responder | None = None
         self.slow_delay_s = 2.0
         self.broken_show: set[str] = set()  # names whose /api/show fails with 500
@@ -127,6 +152,8 @@ class FakeOllama:
         self._scripts: dict[str, deque[FakeReply]] = defaultdict(deque)
         self._faults: dict[str | None, deque[FaultKind]] = defaultdict(deque)
         self._num_ctx: dict[str, int] = {}
+        self._last_used: dict[str, int] = {}  # model name → tick of its latest chat
+        self._ticks = 0
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), type("Handler", (_Handler,), {"fake": self}))
@@ -199,11 +226,26 @@ class FakeOllama:
             else FakeReply(content="Hello from the fake model.")
         )
 
+    @property
+    def total_loads(self) -> int:
+        """Every load of any model since the server started."""
+        with self._lock:
+            return sum(self.loads.values())
+
     def load(self, model: FakeModel, body: dict[str, Any]) -> int:
-        """Load the model if needed; return the load duration to report, in ns."""
+        """Load the model if needed (evicting the least recently used one when memory is
+        full); return the load duration to report, in ns."""
         options = body.get("options") or {}
         with self._lock:
             cold, model.loaded = not model.loaded, True
+            self._ticks += 1
+            self._last_used[model.name] = self._ticks
+            if cold:
+                self.loads[model.name] += 1
+                others = [m for m in self.models.values() if m.loaded and m is not model]
+                others.sort(key=lambda m: self._last_used.get(m.name, 0))
+                for evicted in others[: max(0, len(others) + 1 - self.max_loaded)]:
+                    evicted.loaded = False
             if cold or "num_ctx" in options:
                 self._num_ctx[model.name] = int(options.get("num_ctx") or DEFAULT_NUM_CTX)
         return COLD_LOAD_NS if cold else WARM_LOAD_NS
@@ -491,6 +533,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.json(200, _show(model))
 
     def chat(self, body: dict[str, Any]) -> None:
+        start = time.monotonic()
+        try:
+            self.answer_chat(body)
+        finally:
+            span = ChatSpan(str(body.get("model") or ""), start, time.monotonic())
+            with self.fake._lock:
+                self.fake.spans.append(span)
+
+    def answer_chat(self, body: dict[str, Any]) -> None:
         fake, name = self.fake, str(body.get("model") or "")
         with fake._lock:
             fake.requests.append(body)

@@ -7,6 +7,10 @@ on the last chunk; ``data: [DONE]``. Errors are ``{"error": {code, message, type
 mid-stream is a ``data: {"error": ...}`` event and no ``[DONE]``. With ``api_key`` only
 ``/health`` and ``/v1/models`` stay public. ``flavour="vllm"``: no timings, meta or
 ``/props``; thinking in ``reasoning``; ``max_model_len``; vLLM's flat error object.
+``flavour="openai"``: OpenAI's own API: no timings, meta or ``/props``; ``/v1/models`` needs
+the key too; a wrong key gets OpenAI's 401 ``invalid_api_key`` (which echoes the key's
+first and last characters); faults ``rate_limit`` and ``insufficient_quota`` are its 429s.
+Every request's headers are kept in ``headers_seen``.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ ENDLESS_CAP_S = 60.0
 SLOW_DELAY_S = 0.6
 CUT_AFTER = 3  # events sent before a cut-short fault strikes
 FAULTS = frozenset({"http_500", "loading", "unknown_model", "context_overflow", "error_mid_stream", "slow",
-                    "endless", "drop", "reset", "no_done", "no_stream"})
+                    "endless", "drop", "reset", "no_done", "no_stream", "rate_limit", "insufficient_quota"})
 DEFAULT_TEXT = "The weather in Paris is mostly sunny."
 
 Event = dict[str, Any] | str
@@ -61,7 +65,7 @@ class FakeOpenAI:
         n_ctx: int = 8192,
         api_key: str | None = None,
         drop_tools: tuple[str, ...] = (),
-        flavour: Literal["llamacpp", "vllm"] = "llamacpp",
+        flavour: Literal["llamacpp", "vllm", "openai"] = "llamacpp",
         tokens_per_s: float = 100.0,
     ) -> None:
         self.models = models
@@ -71,6 +75,7 @@ class FakeOpenAI:
         self.flavour = flavour
         self.tokens_per_s = tokens_per_s
         self.requests: list[dict[str, Any]] = []
+        self.headers_seen: list[dict[str, str]] = []  # every request's headers, names lower-case
         self.open_streams = 0  # streams whose client has not gone yet
         self.tool_support = True  # what /props reports in chat_template_caps
         self._scripts: dict[str, deque[FakeReply]] = defaultdict(deque)
@@ -144,6 +149,8 @@ class FakeOpenAI:
         card: dict[str, Any] = {"id": name, "object": "model", "created": 1735142223}
         if self.flavour == "vllm":
             return card | {"owned_by": "vllm", "root": name, "parent": None, "max_model_len": self.n_ctx}
+        if self.flavour == "openai":
+            return card | {"owned_by": "system"}
         meta = {"vocab_type": 2, "n_vocab": 49152, "n_ctx_train": 8192, "n_embd": 576,
                 "n_params": 134_515_008, "size": 270_900_000}
         return card | {"owned_by": "llamacpp", "meta": meta}
@@ -164,6 +171,14 @@ class FakeOpenAI:
             return 500, _error(500, "failed to decode the batch: out of memory", "server_error")
         if fault == "loading":
             return 503, _error(503, "Loading model", "unavailable_error")
+        if fault == "rate_limit":
+            message = (f"Rate limit reached for {model} on requests per min (RPM): Limit 3, Used 3, "
+                       "Requested 1. Please try again in 20s.")
+            return 429, {"error": {"message": message, "type": "requests", "param": None, "code": "rate_limit_exceeded"}}
+        if fault == "insufficient_quota":
+            message = ("You exceeded your current quota, please check your plan and billing details.")
+            return 429, {"error": {"message": message, "type": "insufficient_quota", "param": None,
+                                   "code": "insufficient_quota"}}
         if fault == "context_overflow":
             message = "the request exceeds the available context size, try increasing it"
             payload = _error(400, message, "exceed_context_size_error")
@@ -302,6 +317,9 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             path = self.path.split("?")[0]
+            fake.headers_seen.append({k.lower(): v for k, v in self.headers.items()})
+            if fake.flavour == "openai" and not self._authorised():
+                return
             if path in ("/health", "/v1/health"):
                 self._json(200, {"status": "ok"})
             elif path in ("/models", "/v1/models"):
@@ -315,6 +333,7 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+            fake.headers_seen.append({k.lower(): v for k, v in self.headers.items()})
             if not self._authorised():
                 return
             if self.path.split("?")[0] not in ("/v1/chat/completions", "/chat/completions"):
@@ -343,7 +362,10 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
         def _authorised(self) -> bool:
             if fake.api_key is None or self.headers.get("Authorization") == f"Bearer {fake.api_key}":
                 return True
-            self._json(401, _error(401, "Invalid API Key", "authentication_error"))
+            if fake.flavour == "openai":
+                self._json(401, _invalid_api_key(self.headers.get("Authorization", "")))
+            else:
+                self._json(401, _error(401, "Invalid API Key", "authentication_error"))
             return False
 
         def _json(self, status: int, payload: dict[str, Any]) -> None:
@@ -408,6 +430,15 @@ def _completion_tokens(reply: FakeReply) -> int:
         return reply.completion_tokens
     size = len(reply.content) + len(reply.reasoning) + sum(len(_raw(a)) + len(n) for n, a in reply.tool_calls)
     return max(1, size // 4)
+
+
+def _invalid_api_key(authorization: str) -> dict[str, Any]:
+    """OpenAI's 401, which shows the start and end of the key it was given."""
+    key = authorization.removeprefix("Bearer ").strip()
+    shown = f"{key[:6]}{'*' * max(0, len(key) - 10)}{key[-4:]}" if len(key) > 10 else key
+    message = (f"Incorrect API key provided: {shown}. You can find your API key at "
+               "https://platform.openai.com/account/api-keys.")
+    return {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}}
 
 
 def _error(code: int, message: str, kind: str) -> dict[str, Any]:

@@ -6,19 +6,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from app.core.agent.loop import AgentLoop, Emit, LoopLimits, LoopMeters
-from app.core.agent.prompts import system_prompt
+from app.core.agent.loop import AgentLoop, Emit, LoopLimits, LoopMeters, can_force_a_call
+from app.core.agent.prompts import system_prompt, with_required_call_note
 from app.core.agent.scoring import Verdict, score_attempt
 from app.core.agent.trace import AttemptTrace, StopReason
 from app.core.cancel import CancelToken
 from app.core.chat import Message, ScriptStep
 from app.core.events import AttemptFinished, AttemptStarted, AttemptStats, CheckOutcome, InfraError
 from app.core.outcomes import Outcome, ToolMode
-from app.core.plan import AttemptSpec
+from app.core.plan import AttemptSettings, AttemptSpec
 from app.core.providers.base import Provider, ProviderError
 from app.core.tasks.checks import run_checks
 from app.core.tasks.environment import TaskEnvironment
 from app.core.tasks.loader import Task
+from app.core.tasks.schema import Budgets
 
 DEFAULT_INFRA_RETRIES = 2
 RETRY_BACKOFF_S = (0.5, 2.0, 5.0)
@@ -68,6 +69,22 @@ def run_attempt(
     return finished
 
 
+def scaled_limits(settings: AttemptSettings, budgets: Budgets) -> LoopLimits:
+    """The attempt's budgets: overrides or the task's own, times the sweep's scales.
+
+    Wall time grows with the larger scale, so a longer turn or token budget is never cut
+    short by the clock instead.
+    """
+    turns = settings.max_turns or budgets.max_turns
+    tokens = settings.max_tokens or budgets.max_tokens
+    seconds = settings.max_seconds or budgets.max_seconds
+    return LoopLimits(
+        max_turns=max(1, round(turns * settings.turn_scale)),
+        max_tokens=max(16, round(tokens * settings.token_scale)),
+        max_seconds=seconds * max(1.0, settings.turn_scale, settings.token_scale),
+    )
+
+
 def _with_retries(event: AttemptFinished, retries: int) -> AttemptFinished:
     from dataclasses import replace
 
@@ -97,6 +114,8 @@ def _one_try(
             ),
             Message(role="user", content=task.spec.prompt),
         ]
+        if task.spec.tool_choice == "required" and not can_force_a_call(settings.tool_mode, provider):
+            messages = with_required_call_note(messages)  # in the transcript as the model saw it
         emit(
             AttemptStarted(
                 run_id=spec.run_id,
@@ -121,11 +140,7 @@ def _one_try(
             tool_mode=settings.tool_mode,
             tool_choice=task.spec.tool_choice,
             generation=settings.generation,
-            limits=LoopLimits(
-                max_turns=settings.max_turns or budgets.max_turns,
-                max_tokens=settings.max_tokens or budgets.max_tokens,
-                max_seconds=settings.max_seconds or budgets.max_seconds,
-            ),
+            limits=scaled_limits(settings, budgets),
             reference_key=f"{task.id}:{spec.repeat}:{try_number}",  # same task and repeat, same behaviour
             reference=reference_script(task),
         )

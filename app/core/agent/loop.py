@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from app.core.agent.prompts import prompted_tool_result
+from app.core.agent.prompts import prompted_tool_result, with_required_call_note
 from app.core.agent.trace import AttemptTrace, RejectedCall, StopReason
 from app.core.cancel import Cancelled, CancelToken
 from app.core.chat import (
@@ -111,6 +111,8 @@ class AgentLoop:
 
     def run(self, messages: list[Message]) -> AttemptTrace:
         deadline = time.monotonic() + self.limits.max_seconds
+        if self.tool_choice == "required" and not self._can_force_a_call():
+            messages[:] = with_required_call_note(messages)
         repeats, last_signature = 0, ""
         try:
             while True:
@@ -143,6 +145,16 @@ class AgentLoop:
         self.trace.stop = reason
         self.trace.stop_detail = detail
 
+    def _can_force_a_call(self) -> bool:
+        return can_force_a_call(self.mode, self.provider)
+
+    def _turn_tool_choice(self) -> ToolChoice:
+        """``required`` holds until the first valid call is made; after that the model must
+        be free to answer, or it could never finish."""
+        if self.tool_choice == "required" and self.trace.calls:
+            return "auto"
+        return self.tool_choice
+
     # ---- one model turn ---------------------------------------------------------
 
     def _one_turn(
@@ -156,7 +168,7 @@ class AgentLoop:
             model=self.model,
             messages=tuple(messages),
             tools=() if self.mode is ToolMode.PROMPTED else self.env.tools,
-            tool_choice=self.tool_choice,
+            tool_choice=self._turn_tool_choice(),
             settings=replace(self.generation, max_tokens=min(cap, remaining) if cap else remaining),
             reference=self.reference,  # type: ignore[arg-type]
             attempt_key=self.reference_key,
@@ -356,3 +368,11 @@ class AgentLoop:
 
 
 __all__ = ["AgentLoop", "LoopLimits", "LoopMeters", "ProviderError"]
+
+
+def can_force_a_call(mode: ToolMode, provider: Provider) -> bool:
+    """Whether ``tool_choice: required`` reaches the server: never without a tools API
+    (prompted mode), nor on a server that has no such setting (Ollama)."""
+    if mode is ToolMode.PROMPTED:
+        return False
+    return bool(getattr(provider, "forces_tool_choice", True))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 
 from app.core.chat import Message, ToolCall, ToolSpec
 
@@ -41,6 +42,24 @@ def system_prompt(
     if directive:
         text = f"{text}\n\n{directive.strip()}"
     return text
+
+
+REQUIRED_CALL_NOTE = (
+    "Tool use is required for this request: reply with a tool call first, "
+    "and answer only once you have its result."
+)
+
+
+def with_required_call_note(messages: Sequence[Message]) -> list[Message]:
+    """The messages with the system prompt asking for a tool call, for a ``required`` tool
+    choice the server cannot enforce (it has no such setting, or no tools API is used)."""
+    out = list(messages)
+    for index, message in enumerate(out):
+        if message.role == "system":
+            if REQUIRED_CALL_NOTE not in message.content:
+                out[index] = replace(message, content=f"{message.content}\n\n{REQUIRED_CALL_NOTE}")
+            return out
+    return [Message(role="system", content=f"{DEFAULT_SYSTEM}\n\n{REQUIRED_CALL_NOTE}"), *out]
 
 
 def prompted_tool_result(call: ToolCall, content: str) -> Message:

@@ -72,12 +72,7 @@ def _call_failure(
         if not result.passed:
             found = failing_call_mode(check, trace)
             if found is not None:
-                mode = found
-                if mode is Outcome.WRONG_TOOL and any(
-                    r.failure is Outcome.UNKNOWN_TOOL for r in trace.rejected
-                ):
-                    return Outcome.UNKNOWN_TOOL
-                return mode
+                return found
     if any(r.failure is Outcome.BAD_ARGUMENTS for r in trace.rejected):
         return Outcome.BAD_ARGUMENTS
     return Outcome.WRONG_RESULT

@@ -6,8 +6,10 @@ client with a short read timeout so a hung host cannot stall the models page.
 
 Chat: ``stream: true``; ``tools`` omitted when none are offered; ``think`` only when set, so
 the server's default holds; ``options`` carry ``temperature``, ``num_ctx``, ``seed`` and
-``num_predict`` only when set. Usage comes from the final chunk (nanosecond durations);
-time to first token is measured here. Each turn opens its own connection, so a turn given
+``num_predict`` only when set. ``tool_choice`` is never sent: ``/api/chat`` has no such
+field, so this provider says it cannot force a call (``forces_tool_choice``) and the agent
+loop asks for a required call in the system prompt instead. Usage comes from the final
+chunk (nanosecond durations); time to first token is measured here. Each turn opens its own connection, so a turn given
 up early (cancel, deadline, ``close()``) has its socket cut at once, even while the server
 is silent loading a model or reading a long prompt, which also tells Ollama to stop.
 """
@@ -59,6 +61,8 @@ class OllamaProvider(Provider):
     """Lists one Ollama host's models and streams chat turns through its native tools API."""
 
     kind = ProviderKind.OLLAMA
+    #: ``/api/chat`` cannot be told to make a call; see the module docstring.
+    forces_tool_choice = False
 
     def __init__(
         self, host: str, *, timeout_s: float = 300.0, connect_timeout_s: float = 3.0

@@ -1,4 +1,5 @@
-"""Providers are built lazily, one per host, so optional SDKs load only when used."""
+"""Providers are built lazily, one per host, so optional SDKs (``anthropic``, ``openai``)
+load only when a cloud model is used."""
 
 from __future__ import annotations
 
@@ -19,8 +20,21 @@ def _ollama(host: str) -> Provider:
 
 def _openai(host: str) -> Provider:
     from app.core.providers.openai_compat import OpenAICompatProvider
+    from app.core.secrets import get_host_api_key
 
-    return OpenAICompatProvider(host)
+    return OpenAICompatProvider(host, api_key=get_host_api_key(host))
+
+
+def _anthropic(host: str) -> Provider:
+    from app.core.providers.anthropic_cloud import AnthropicCloudProvider
+
+    return AnthropicCloudProvider(host)
+
+
+def _openai_cloud(host: str) -> Provider:
+    from app.core.providers.openai_cloud import OpenAICloudProvider
+
+    return OpenAICloudProvider(host)
 
 
 def _simulated(host: str) -> Provider:
@@ -32,6 +46,8 @@ def _simulated(host: str) -> Provider:
 DEFAULT_FACTORIES: dict[ProviderKind, Factory] = {
     ProviderKind.OLLAMA: _ollama,
     ProviderKind.OPENAI: _openai,
+    ProviderKind.ANTHROPIC: _anthropic,
+    ProviderKind.OPENAI_CLOUD: _openai_cloud,
     ProviderKind.SIMULATED: _simulated,
 }
 

@@ -11,6 +11,7 @@ from app import __version__
 from app.core.events import Event
 from app.core.metrics import Rate, pass_hat_k
 from app.core.outcomes import Outcome
+from app.core.reports.tuning import TuningReport, build_tuning
 from app.core.store.aggregates import CellStats, cell_stats, outcome_counts
 from app.core.store.records import AttemptRecord
 from app.core.store.repository import Repository, RunSummary
@@ -55,6 +56,7 @@ class ReportData:
     attempts: list[AttemptRecord]
     failures: list[FailureExample] = field(default_factory=list)
     method: dict[str, str] = field(default_factory=dict)
+    tuning: TuningReport = field(default_factory=TuningReport)
 
 
 def build_report(
@@ -76,7 +78,8 @@ def build_report(
     for s in stats:
         old = cells.get((s.task_id, s.model), Rate(0, 0))
         cells[(s.task_id, s.model)] = Rate(old.passed + s.passed, old.scored + s.scored)
-    modes = {key: settings.tool_mode.value for key, settings in repo.settings_by_key(run_ids).items()}
+    settings_by_key = repo.settings_by_key(run_ids)
+    modes = {key: settings.tool_mode.value for key, settings in settings_by_key.items()}
     reports = [_model_report(m, [s for s in stats if s.model == m], counts, modes) for m in models]
     picked = _spread(repo.failed_attempts(run_ids, limit=max(0, failure_examples) * 20), failure_examples)
     failures = [FailureExample(a, repo.transcript(a.id)) for a in picked]
@@ -90,6 +93,7 @@ def build_report(
         attempts=attempts,
         failures=failures,
         method=repo.method_notes(run_ids),
+        tuning=build_tuning(stats, settings_by_key),
     )
 
 

@@ -13,8 +13,10 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.core.events import event_to_dict
+from app.core.metrics import Rate
 from app.core.reports import svg
 from app.core.reports.data import SCHEMA_VERSION, ReportData
+from app.core.reports.tuning import TuningReport
 
 FORMATS = ("html", "md", "csv", "json")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -59,8 +61,51 @@ def to_json(data: ReportData) -> str:
         ],
         "attempts": [_attempt_json(a) for a in data.attempts],
         "method": data.method,
+        "tuning": tuning_to_dict(data.tuning),
     }
     return json.dumps(payload, indent=2, default=str)
+
+
+def tuning_to_dict(tuning: TuningReport) -> dict[str, Any]:
+    """Sweeps (winners only where intervals separate), ceilings, raw vs harness per suite."""
+    return {
+        "sweeps": [
+            {
+                "model": s.model,
+                "baseline": _rate_json(s.baseline.rate),
+                "factors": [
+                    {
+                        "factor": f.factor.value,
+                        "points": [
+                            {"value": p.value, "label": p.label, "verdict": p.verdict.value, **_rate_json(p.rate)}
+                            for p in f.points
+                        ],
+                        "winner": None if f.winner is None else f.winner.label,
+                    }
+                    for f in s.factors
+                ],
+                "combinations": [
+                    {"label": c.settings.label, "verdict": v.value, **_rate_json(c.rate)} for c, v in s.combinations
+                ],
+                "all_winners_pending": s.all_winners_settings() is not None,
+            }
+            for s in tuning.sweeps
+        ],
+        "ceilings": [
+            {
+                "model": d.model,
+                "task_id": d.task_id,
+                "ceiling": d.ceiling.value,
+                "turns": {f"{k:g}": _rate_json(r) for k, r in d.turns},
+                "tokens": {f"{k:g}": _rate_json(r) for k, r in d.tokens},
+            }
+            for d in tuning.ceilings
+        ],
+        "raw_vs_harness": [
+            {"model": d.model, "suite": d.suite, "modes": {m: _rate_json(r) for m, r in d.rates.items()}, "delta": d.delta}
+            for d in tuning.modes
+        ],
+    }
 
 
 def _model_json(m: Any) -> dict[str, Any]:
@@ -123,10 +168,47 @@ def charts(data: ReportData) -> dict[str, str]:
             modes,
             [(m.model, [m.by_mode.get(mode) or _empty() for mode in modes]) for m in data.models],
         )
+    for sweep in data.tuning.sweeps:
+        groups = ["baseline"] + [f"{f.factor.caption} {p.label}" + (" ★" if p is f.winner else "")
+                                 for f in sweep.factors for p in f.points if p.verdict.value != "baseline"]
+        rates = [sweep.baseline.rate] + [p.rate for f in sweep.factors for p in f.points if p.verdict.value != "baseline"]
+        groups += [c.settings.label for c, _ in sweep.combinations]
+        rates += [c.rate for c, _ in sweep.combinations]
+        result[f"sweep-{_slug(sweep.model)}"] = svg.rate_bars(
+            f"Sweep of {sweep.model}: each factor against the baseline (★ interval clear of it)",
+            groups,
+            [(sweep.model, rates)],
+        )
+    if data.tuning.ceilings:
+        cells = ceiling_cells(data.tuning)
+        models = sorted({d.model for d in data.tuning.ceilings})
+        result["budget-ceilings"] = svg.rate_bars(
+            "Failing tasks by budget: does more help?",
+            [label for label, _ in cells],
+            [(m, [by_model.get(m) or _empty() for _, by_model in cells]) for m in models],
+        )
     gap = [(m.model, m.code.value, m.agent.value) for m in data.models if m.code.scored and m.agent.scored]
     if gap:
         result["agent-vs-code"] = svg.gap_scatter("Agent score vs code score", [(n, c or 0.0, a or 0.0) for n, c, a in gap])
     return result
+
+
+def ceiling_cells(tuning: TuningReport) -> list[tuple[str, dict[str, Rate]]]:
+    """Pass counts over each model's swept tasks, per budget cell: ×1, turns ×k, tokens ×k."""
+    sums: dict[str, dict[str, list[int]]] = {}
+    for d in tuning.ceilings:
+        points = [("×1", d.baseline)] + [(f"turns ×{k:g}", r) for k, r in d.turns if k != 1] + [
+            (f"tokens ×{k:g}", r) for k, r in d.tokens if k != 1
+        ]
+        for label, rate in points:
+            counts = sums.setdefault(label, {}).setdefault(d.model, [0, 0])
+            counts[0] += rate.passed
+            counts[1] += rate.scored
+    return [(label, {m: Rate(p, n) for m, (p, n) in by_model.items()}) for label, by_model in sums.items()]
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
 
 
 def _empty() -> Any:

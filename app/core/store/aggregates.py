@@ -1,18 +1,15 @@
-"""Aggregates computed in SQL (GROUP BY over indexed columns), never by loading attempts."""
+"""Aggregates for comparing runs, summed in SQL from the totals each write keeps (``totals.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from app.core.outcomes import Outcome
 from app.core.store.database import Database
-from app.core.store.models import AttemptRow, ModelRow, TaskRow
-
-_UNSCORED = (Outcome.INFRA_ERROR.value, Outcome.CANCELLED.value)
-_BUDGET = (Outcome.TURN_BUDGET.value, Outcome.TOKEN_BUDGET.value, Outcome.TIME_BUDGET.value)
+from app.core.store.models import CellTotalRow, ModelRow, OutcomeTotalRow, TaskRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,28 +54,30 @@ class OutcomeCount:
 
 
 def cell_stats(db: Database, run_ids: Sequence[str]) -> list[CellStats]:
-    """Aggregate attempts by their own columns first, then attach model and task names."""
-    passed = AttemptRow.outcome == Outcome.PASSED.value
+    """Sum the runs' cell totals by model × task × settings, then attach model and task names."""
+    c = CellTotalRow
     grouped = (
         select(
-            AttemptRow.model_id.label("model_id"),
-            AttemptRow.task_row_id.label("task_row_id"),
-            AttemptRow.settings_key.label("settings_key"),
-            func.max(AttemptRow.settings_label).label("settings_label"),
-            func.count().label("total"),
-            func.sum(case((AttemptRow.status == "done", 1), else_=0)).label("done"),
-            func.sum(case((passed, 1), else_=0)).label("passed"),
-            func.sum(case((AttemptRow.outcome == Outcome.PARTIAL.value, 1), else_=0)).label("partial"),
-            func.sum(case((AttemptRow.outcome.is_not(None) & AttemptRow.outcome.not_in(_UNSCORED), 1), else_=0)).label("scored"),
-            func.sum(case((AttemptRow.outcome == Outcome.INFRA_ERROR.value, 1), else_=0)).label("infra"),
-            func.sum(case((AttemptRow.outcome.in_(_BUDGET), 1), else_=0)).label("budget"),
-            func.sum(AttemptRow.calls_malformed).label("malformed"),
-            func.avg(case((passed, AttemptRow.turns), else_=None)).label("turns"),
-            func.avg(AttemptRow.tokens_per_s).label("rate"),
-            func.avg(AttemptRow.wall_s).label("wall"),
+            c.model_id.label("model_id"),
+            c.task_row_id.label("task_row_id"),
+            c.settings_key.label("settings_key"),
+            func.max(c.settings_label).label("settings_label"),
+            func.sum(c.total).label("total"),
+            func.sum(c.done).label("done"),
+            func.sum(c.passed).label("passed"),
+            func.sum(c.partial).label("partial"),
+            func.sum(c.scored).label("scored"),
+            func.sum(c.infra).label("infra"),
+            func.sum(c.budget_exceeded).label("budget"),
+            func.sum(c.malformed_calls).label("malformed"),
+            func.sum(c.turns_on_pass).label("turns"),
+            func.sum(c.tokens_per_s_sum).label("rate_sum"),
+            func.sum(c.tokens_per_s_count).label("rate_count"),
+            func.sum(c.wall_s_sum).label("wall_sum"),
+            func.sum(c.wall_s_count).label("wall_count"),
         )
-        .where(AttemptRow.run_id.in_(list(run_ids)))
-        .group_by(AttemptRow.model_id, AttemptRow.task_row_id, AttemptRow.settings_key)
+        .where(c.run_id.in_(list(run_ids)))
+        .group_by(c.model_id, c.task_row_id, c.settings_key)
         .subquery()
     )
     query = (
@@ -92,21 +91,27 @@ def cell_stats(db: Database, run_ids: Sequence[str]) -> list[CellStats]:
         CellStats(
             model=r["label"], task_id=r["task_id"], suite=r["suite"], tier=r["tier"],
             settings_key=r["settings_key"], settings_label=r["settings_label"] or "",
-            total=int(r["total"]), done=int(r["done"] or 0), passed=int(r["passed"] or 0),
-            partial=int(r["partial"] or 0), scored=int(r["scored"] or 0), infra=int(r["infra"] or 0),
-            budget_exceeded=int(r["budget"] or 0), malformed_calls=int(r["malformed"] or 0),
-            mean_turns_on_pass=r["turns"], mean_tokens_per_s=r["rate"], mean_wall_s=r["wall"],
+            total=int(r["total"]), done=int(r["done"]), passed=int(r["passed"]),
+            partial=int(r["partial"]), scored=int(r["scored"]), infra=int(r["infra"]),
+            budget_exceeded=int(r["budget"]), malformed_calls=int(r["malformed"]),
+            mean_turns_on_pass=_mean(r["turns"], r["passed"]),
+            mean_tokens_per_s=_mean(r["rate_sum"], r["rate_count"]),
+            mean_wall_s=_mean(r["wall_sum"], r["wall_count"]),
         )
         for r in rows
+        if r["total"]
     ]
     return sorted(stats, key=lambda s: (s.model, s.suite, s.tier, s.task_id, s.settings_key))
 
 
 def outcome_counts(db: Database, run_ids: Sequence[str]) -> list[OutcomeCount]:
+    """Attempts per model and outcome over the runs (unfinished ones have no outcome)."""
+    o = OutcomeTotalRow
     grouped = (
-        select(AttemptRow.model_id.label("model_id"), AttemptRow.outcome.label("outcome"), func.count().label("n"))
-        .where(AttemptRow.run_id.in_(list(run_ids)), AttemptRow.outcome.is_not(None))
-        .group_by(AttemptRow.model_id, AttemptRow.outcome)
+        select(o.model_id.label("model_id"), o.outcome.label("outcome"), func.sum(o.total).label("n"))
+        .where(o.run_id.in_(list(run_ids)))
+        .group_by(o.model_id, o.outcome)
+        .having(func.sum(o.total) > 0)
         .subquery()
     )
     query = select(ModelRow.label, grouped.c.outcome, grouped.c.n).join(ModelRow, grouped.c.model_id == ModelRow.id)
@@ -120,38 +125,25 @@ def outcome_counts(db: Database, run_ids: Sequence[str]) -> list[OutcomeCount]:
 def task_pass_table(db: Database, run_ids: Sequence[str]) -> list[TaskPassRow]:
     """Passed / scored / total per model label × task id, sorted by model then task.
 
-    The inner GROUP BY follows the ``ix_attempts_run_cell`` index order (run, model,
-    task), so it streams without sorting and never reads the table; labels and task
-    ids are joined on the few grouped rows and summed again (across runs, and because
-    one label may cover several digests and one task id several content hashes).
+    Sums the runs' cell totals: across runs, settings, the digests one label may cover
+    and the content hashes of one task id.
     """
-    grouped = (
-        select(
-            AttemptRow.model_id.label("model_id"),
-            AttemptRow.task_row_id.label("task_row_id"),
-            func.sum(case((AttemptRow.outcome == Outcome.PASSED.value, 1), else_=0)).label("passed"),
-            func.sum(case((AttemptRow.outcome.is_not(None) & AttemptRow.outcome.not_in(_UNSCORED), 1), else_=0)).label("scored"),
-            func.count().label("total"),
-        )
-        .where(AttemptRow.run_id.in_(list(run_ids)))
-        .group_by(AttemptRow.run_id, AttemptRow.model_id, AttemptRow.task_row_id)
-        .subquery()
-    )
+    c = CellTotalRow
     query = (
-        select(
-            ModelRow.label,
-            TaskRow.task_id,
-            func.sum(grouped.c.passed),
-            func.sum(grouped.c.scored),
-            func.sum(grouped.c.total),
-        )
-        .join(ModelRow, grouped.c.model_id == ModelRow.id)
-        .join(TaskRow, grouped.c.task_row_id == TaskRow.id)
+        select(ModelRow.label, TaskRow.task_id, func.sum(c.passed), func.sum(c.scored), func.sum(c.total))
+        .join(ModelRow, c.model_id == ModelRow.id)
+        .join(TaskRow, c.task_row_id == TaskRow.id)
+        .where(c.run_id.in_(list(run_ids)))
         .group_by(ModelRow.label, TaskRow.task_id)
+        .having(func.sum(c.total) > 0)
         .order_by(ModelRow.label, TaskRow.task_id)
     )
     with db.sessions() as session:
         return [
-            TaskPassRow(label, task_id, int(passed or 0), int(scored or 0), int(total))
+            TaskPassRow(label, task_id, int(passed), int(scored), int(total))
             for label, task_id, passed, scored, total in session.execute(query)
         ]
+
+
+def _mean(total: float | None, count: int | None) -> float | None:
+    return float(total or 0) / count if count else None

@@ -6,12 +6,13 @@ import json
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.core.outcomes import Outcome
 from app.core.plan import AttemptSettings
 from app.core.serialization import build_dataclass
 from app.core.store.database import Database
-from app.core.store.models import AttemptRow, ModelRow, RunRow, TaskRow
+from app.core.store.models import AttemptRow, CellTotalRow, ModelRow, RunRow, TaskRow
 from app.core.store.records import AttemptRecord, select_records, to_record
 
 
@@ -23,31 +24,19 @@ class BrowsingQueries:
     def settings_by_key(self, run_ids: list[str] | tuple[str, ...] | Any) -> dict[str, AttemptSettings]:
         """The settings behind each settings key used in the runs (one row read per key)."""
         with self._db.sessions() as session:
-            first_of_each = (
-                select(func.min(AttemptRow.id))
-                .where(AttemptRow.run_id.in_(list(run_ids)))
-                .group_by(AttemptRow.settings_key)
-            )
-            rows = session.execute(
-                select(AttemptRow.settings_key, AttemptRow.settings_json).where(AttemptRow.id.in_(first_of_each))
-            ).all()
-        return {key: build_dataclass(AttemptSettings, json.loads(blob)) for key, blob in rows}
+            blobs = _settings_json_by_key(session, list(run_ids))
+        return {key: build_dataclass(AttemptSettings, json.loads(blob)) for key, blob in blobs.items()}
 
     def method_notes(self, run_ids: list[str] | tuple[str, ...] | Any) -> dict[str, str]:
         """What a reader needs to judge the numbers: settings, digests, task hashes, versions."""
         ids = list(run_ids)
         with self._db.sessions() as session:
-            first_of_each = (
-                select(func.min(AttemptRow.id))
-                .where(AttemptRow.run_id.in_(ids))
-                .group_by(AttemptRow.settings_key)
-            )
-            settings = sorted(session.scalars(select(AttemptRow.settings_json).where(AttemptRow.id.in_(first_of_each))))
-            model_ids = select(AttemptRow.model_id).where(AttemptRow.run_id.in_(ids)).distinct()
+            settings = sorted(_settings_json_by_key(session, ids).values())
+            model_ids = select(CellTotalRow.model_id).where(CellTotalRow.run_id.in_(ids)).distinct()
             models = session.execute(
                 select(ModelRow.label, ModelRow.digest).where(ModelRow.id.in_(model_ids))
             ).all()
-            task_ids = select(AttemptRow.task_row_id).where(AttemptRow.run_id.in_(ids)).distinct()
+            task_ids = select(CellTotalRow.task_row_id).where(CellTotalRow.run_id.in_(ids)).distinct()
             tasks = session.execute(
                 select(TaskRow.task_id, TaskRow.content_hash).where(TaskRow.id.in_(task_ids))
             ).all()
@@ -101,3 +90,27 @@ class BrowsingQueries:
                 .limit(limit)
             )
             return [to_record(row) for row in rows]
+
+
+def _settings_json_by_key(session: Session, run_ids: list[str]) -> dict[str, str]:
+    """Each settings key of the runs with the stored settings of its first attempt.
+
+    The keys and the first run using each come from the cell totals; the attempt is
+    then that run's first with the key, in plan order (a short index walk per key).
+    """
+    first_runs = session.execute(
+        select(CellTotalRow.settings_key, func.min(CellTotalRow.run_id))
+        .where(CellTotalRow.run_id.in_(run_ids), CellTotalRow.total > 0)
+        .group_by(CellTotalRow.settings_key)
+    ).all()
+    blobs: dict[str, str] = {}
+    for key, run_id in first_runs:
+        blob = session.scalar(
+            select(AttemptRow.settings_json)
+            .where(AttemptRow.run_id == run_id, AttemptRow.settings_key == key)
+            .order_by(AttemptRow.seq)  # walks ix_attempts_run_seq and stops at the first match
+            .limit(1)
+        )
+        if blob is not None:
+            blobs[key] = blob
+    return blobs

@@ -57,10 +57,10 @@ class TaskRow(Base):
 class AttemptRow(Base):
     """One planned attempt; result columns stay empty until it finishes.
 
-    Indexes: plan order (run, seq); resume and run summaries (run, status, … — the
-    history list reads only this index); a model's history on a task across runs;
-    outcome filters; and the cell aggregates, which group runs by model × task ×
-    settings (run, model, task, settings, outcome — read without touching the table).
+    Indexes: plan order (run, seq); resume (run, status, …); a model's history on a
+    task across runs; outcome filters; and a run's attempts by model × task × settings
+    (run, model, task, settings, outcome). Counts for the history and compare views come
+    from ``CellTotalRow`` and ``OutcomeTotalRow``, not from grouping these rows.
     """
 
     __tablename__ = "attempts"
@@ -115,3 +115,48 @@ class EventRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     at: Mapped[float] = mapped_column(Float)
     payload_json: Mapped[str] = mapped_column(Text)
+
+
+class CellTotalRow(Base):
+    """Running counters of one run × model × task × settings cell, kept by every write.
+
+    The compare view and the history read these few rows instead of grouping every
+    attempt. Each counter is what a GROUP BY over the cell's attempts would give (see
+    ``totals.py``, which keeps them exact). Means are stored as sums with their counts.
+    """
+
+    __tablename__ = "cell_totals"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), primary_key=True)
+    task_row_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    settings_key: Mapped[str] = mapped_column(String(16), primary_key=True)
+    settings_label: Mapped[str] = mapped_column(String(128))
+    total: Mapped[int] = mapped_column(Integer)  # attempts planned
+    done: Mapped[int] = mapped_column(Integer)
+    passed: Mapped[int] = mapped_column(Integer)
+    partial: Mapped[int] = mapped_column(Integer)
+    scored: Mapped[int] = mapped_column(Integer)  # with an outcome that counts: not infra, not cancelled
+    infra: Mapped[int] = mapped_column(Integer)
+    budget_exceeded: Mapped[int] = mapped_column(Integer)  # turn, token or time budget
+    malformed_calls: Mapped[int] = mapped_column(Integer)
+    turns_on_pass: Mapped[int] = mapped_column(Integer)  # sum of turns of passed attempts
+    tokens_per_s_sum: Mapped[float] = mapped_column(Float)
+    tokens_per_s_count: Mapped[int] = mapped_column(Integer)
+    wall_s_sum: Mapped[float] = mapped_column(Float)
+    wall_s_count: Mapped[int] = mapped_column(Integer)
+
+
+class OutcomeTotalRow(Base):
+    """How many attempts of a run and model ended each way (for the failure breakdown).
+
+    A count that falls to zero (an outcome replaced by another) keeps its row; readers
+    skip it.
+    """
+
+    __tablename__ = "outcome_totals"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(32), primary_key=True)
+    total: Mapped[int] = mapped_column(Integer)

@@ -1,7 +1,8 @@
 """Reads (and the few non-event writes) of the store: runs, plans, attempts, transcripts.
 
-Everything the history and compare views show is counted in SQL (GROUP BY over
-indexed columns), never by loading attempts, so views stay instant with many runs.
+Everything the history and compare views show is counted in SQL, never by loading
+attempts: mostly from the summary totals (``totals.py``) that each write keeps, so views
+stay instant with many runs.
 Each method opens its own short session: call them from any thread.
 """
 
@@ -25,9 +26,10 @@ from app.core.serialization import build_dataclass
 from app.core.store.aggregates import TaskPassRow, task_pass_table
 from app.core.store.browsing import BrowsingQueries
 from app.core.store.database import Database
-from app.core.store.models import AttemptRow, EventRow, ModelRow, RunRow, TaskRow
+from app.core.store.models import AttemptRow, CellTotalRow, EventRow, ModelRow, RunRow, TaskRow
 from app.core.store.records import AttemptRecord, select_records, to_record
 from app.core.store.summaries import RunSummary, run_summaries_of
+from app.core.store.totals import shift_attempts, shift_run
 from app.core.tasks.loader import Task
 
 __all__ = ["AttemptRecord", "Repository", "RunSummary", "TaskInfo", "TaskPassRow"]
@@ -114,6 +116,7 @@ class Repository(BrowsingQueries):
                     for a in plan.attempts
                 ],
             )
+            shift_run(session.connection(), plan.run_id, 1)
 
     # ---- plans and resume -------------------------------------------------------
 
@@ -142,11 +145,13 @@ class Repository(BrowsingQueries):
             ids = list(session.scalars(select(RunRow.id).where(RunRow.status == "running")))
             if ids:
                 session.execute(update(RunRow).where(RunRow.id.in_(ids)).values(status="interrupted"))
+                cut_off = AttemptRow.run_id.in_(ids), AttemptRow.status == "running"
+                running = list(session.scalars(select(AttemptRow.id).where(*cut_off)))
+                shift_attempts(session.connection(), running, -1)
                 session.execute(
-                    update(AttemptRow)
-                    .where(AttemptRow.run_id.in_(ids), AttemptRow.status == "running")
-                    .values(status="pending", started_at=None)
+                    update(AttemptRow).where(AttemptRow.id.in_(running)).values(status="pending", started_at=None)
                 )
+                shift_attempts(session.connection(), running, 1)
             return ids
 
     def interrupted_runs(self) -> list[RunSummary]:
@@ -219,12 +224,12 @@ class Repository(BrowsingQueries):
     def model_details(self, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The stored details of the runs' models, by model label."""
         with self._db.sessions() as session:
-            used = select(AttemptRow.model_id).where(AttemptRow.run_id.in_(list(run_ids))).distinct()
+            used = select(CellTotalRow.model_id).where(CellTotalRow.run_id.in_(list(run_ids))).distinct()
             rows = session.execute(select(ModelRow.label, ModelRow.details_json).where(ModelRow.id.in_(used)))
             return {label: json.loads(blob) for label, blob in rows}
 
     def delete_run(self, run_id: str) -> None:
-        """Delete the run; its attempts and their events go with it (ON DELETE CASCADE)."""
+        """Delete the run; its attempts, their events and its totals go with it (ON DELETE CASCADE)."""
         with self._db.sessions.begin() as session:
             deleted = cast(CursorResult[Any], session.execute(delete(RunRow).where(RunRow.id == run_id)))
             if deleted.rowcount == 0:

@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from app.core.outcomes import Outcome
-from app.core.store.models import AttemptRow, ModelRow, RunRow, TaskRow
-
-UNSCORED = tuple(o.value for o in Outcome if not o.counts_in_score)  # infra errors, cancels
+from app.core.store.models import CellTotalRow, ModelRow, RunRow, TaskRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,30 +37,29 @@ class RunSummary:
 
 
 def run_summaries_of(session: Session, runs: Sequence[RunRow]) -> list[RunSummary]:
-    """Summaries of the runs in one pass over the ``ix_attempts_run_status`` index.
+    """Summaries of the runs from their cell totals (a few rows per run).
 
-    One GROUP BY run counts the attempts and collects each run's distinct model and
-    task row ids (SQLite ``group_concat(DISTINCT …)``); labels and suites then come from
+    One GROUP BY run sums the counts and collects each run's distinct model and task
+    row ids (SQLite ``group_concat(DISTINCT …)``); labels and suites then come from
     the small models and tasks tables.
     """
     if not runs:
         return []
-    passed = AttemptRow.outcome == Outcome.PASSED.value
-    scored = and_(AttemptRow.outcome.is_not(None), AttemptRow.outcome.not_in(UNSCORED))
+    cells = CellTotalRow
     counts = {
         row.run_id: row
         for row in session.execute(
             select(
-                AttemptRow.run_id,
-                func.count().label("total"),
-                func.sum(case((AttemptRow.status == "done", 1), else_=0)).label("done"),
-                func.sum(case((passed, 1), else_=0)).label("passed"),
-                func.sum(case((scored, 1), else_=0)).label("scored"),
-                func.group_concat(distinct(AttemptRow.model_id)).label("model_ids"),
-                func.group_concat(distinct(AttemptRow.task_row_id)).label("task_row_ids"),
+                cells.run_id,
+                func.sum(cells.total).label("total"),
+                func.sum(cells.done).label("done"),
+                func.sum(cells.passed).label("passed"),
+                func.sum(cells.scored).label("scored"),
+                func.group_concat(distinct(cells.model_id)).label("model_ids"),
+                func.group_concat(distinct(cells.task_row_id)).label("task_row_ids"),
             )
-            .where(AttemptRow.run_id.in_([r.id for r in runs]))
-            .group_by(AttemptRow.run_id)
+            .where(cells.run_id.in_([r.id for r in runs]), cells.total > 0)
+            .group_by(cells.run_id)
         )
     }
     model_ids = {run_id: _ids(row.model_ids) for run_id, row in counts.items()}

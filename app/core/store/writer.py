@@ -17,6 +17,9 @@ What each event does:
   ("done"). A *cancelled* attempt did not happen: its events are dropped and it goes
   back to "pending", so resuming the run runs it again.
 * ``RunFinished``: the run is "finished" or "cancelled".
+
+Every change to an attempt row moves the summary totals with it (``totals.py``), in
+the same transaction.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from app.core.events import (
 from app.core.outcomes import Outcome
 from app.core.store.database import Database
 from app.core.store.models import AttemptRow, EventRow, RunRow
+from app.core.store.totals import shift_attempts
 
 log = logging.getLogger(__name__)
 
@@ -205,14 +209,13 @@ class StoreWriter:
         elif isinstance(event, AttemptFinished):
             rows.append(self._row(connection, event))
             self._seq.pop(event.attempt_id, None)
-            connection.execute(update(_ATTEMPTS).where(_ATTEMPTS.c.id == event.attempt_id).values(**_results(event)))
+            _update_attempt(connection, event.attempt_id, _results(event))
         elif isinstance(event, AttemptEvent):
             rows.append(self._row(connection, event))
 
     def _restart(self, connection: Connection, attempt_id: str, **values: Any) -> None:
         connection.execute(delete(_EVENTS).where(_EVENTS.c.attempt_id == attempt_id))
-        updated = connection.execute(update(_ATTEMPTS).where(_ATTEMPTS.c.id == attempt_id).values(**values))
-        if updated.rowcount == 0:
+        if _update_attempt(connection, attempt_id, values) == 0:
             raise LookupError(f"attempt {attempt_id} is not in the database (was its run stored?)")
         self._seq[attempt_id] = 0
 
@@ -236,6 +239,14 @@ def _insert_events(connection: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
         connection.execute(insert(_EVENTS), rows)
         rows.clear()
+
+
+def _update_attempt(connection: Connection, attempt_id: str, values: dict[str, Any]) -> int:
+    """Update one attempt and its share of the summary totals; how many rows changed."""
+    shift_attempts(connection, [attempt_id], -1)
+    updated = connection.execute(update(_ATTEMPTS).where(_ATTEMPTS.c.id == attempt_id).values(**values)).rowcount
+    shift_attempts(connection, [attempt_id], 1)
+    return updated
 
 
 def _results(event: AttemptFinished) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from app.core.agent.trace import AttemptTrace
 from app.core.chat import ToolCall
@@ -60,40 +61,86 @@ def _dispatch(check: Check, trace: AttemptTrace, env: TaskEnvironment) -> tuple[
     raise TypeError(f"unknown check {check!r}")
 
 
+@dataclass(frozen=True, slots=True)
+class CallShortfall:
+    """Why the calls made fall short of a ``tool_calls`` check, and which failure that is."""
+
+    outcome: Outcome
+    detail: str
+
+
 def _tool_calls(check: ToolCallsCheck, calls: list[ToolCall]) -> tuple[bool, str]:
-    remaining = list(calls)
-    position = 0
-    for expected in check.calls:
-        pool = remaining[position:] if check.order == "sequence" else remaining
-        found = _find(expected, pool)
-        if found is None:
-            return False, _why_missing(expected, calls)
-        if check.order == "sequence":
-            position = remaining.index(found) + 1
-        else:
-            remaining.remove(found)
-    if not check.allow_extra and len(calls) != len(check.calls):
-        return False, f"expected {len(check.calls)} call(s), made {len(calls)}"
+    shortfall = call_shortfall(check, calls)
+    if shortfall is not None:
+        return False, shortfall.detail
     return True, f"made the {len(check.calls)} expected call(s)"
 
 
-def _find(expected: ExpectedCall, calls: list[ToolCall]) -> ToolCall | None:
-    for call in calls:
-        if call.name == expected.name and args_mismatch(
-            expected.args, call.arguments, exact=expected.exact_args
-        ) is None:
-            return call
+def call_shortfall(check: ToolCallsCheck, calls: Sequence[ToolCall]) -> CallShortfall | None:
+    """Match expected calls to the calls made, by position (equal calls stay distinct).
+
+    In ``sequence`` order each expected call must come after the one matched before it.
+    """
+    used: set[int] = set()
+    after = 0
+    for expected in check.calls:
+        window = range(after, len(calls)) if check.order == "sequence" else range(len(calls))
+        index = _find(expected, calls, window, used)
+        if index is None:
+            return _why_missing(expected, calls, window, used)
+        used.add(index)
+        if check.order == "sequence":
+            after = index + 1
+    if not check.allow_extra and len(calls) != len(check.calls):
+        return CallShortfall(
+            Outcome.UNWANTED_CALL, f"expected {len(check.calls)} call(s), made {len(calls)}"
+        )
     return None
 
 
-def _why_missing(expected: ExpectedCall, calls: list[ToolCall]) -> str:
-    same_name = [c for c in calls if c.name == expected.name]
+def _find(
+    expected: ExpectedCall, calls: Sequence[ToolCall], window: range, used: set[int]
+) -> int | None:
+    for index in window:
+        call = calls[index]
+        if index not in used and _matches(expected, call):
+            return index
+    return None
+
+
+def _matches(expected: ExpectedCall, call: ToolCall) -> bool:
+    return call.name == expected.name and (
+        args_mismatch(expected.args, call.arguments, exact=expected.exact_args) is None
+    )
+
+
+def _why_missing(
+    expected: ExpectedCall, calls: Sequence[ToolCall], window: range, used: set[int]
+) -> CallShortfall:
+    """Name the failure by what the calls left over show, never by the tool name alone
+    (every call of an api-chain task goes to the same ``http_request`` tool)."""
+    free = [i for i in range(len(calls)) if i not in used]
+    same_name = [i for i in free if calls[i].name == expected.name]
+    in_window = [i for i in same_name if i in window]
+    if not in_window and any(_matches(expected, calls[i]) for i in same_name):
+        return CallShortfall(
+            Outcome.WRONG_RESULT, f"{expected.name} was called before the call it should follow"
+        )
     if same_name:
-        reason = args_mismatch(expected.args, same_name[-1].arguments, exact=expected.exact_args)
-        return f"{expected.name}: {reason}"
+        last = calls[(in_window or same_name)[-1]]
+        reason = args_mismatch(expected.args, last.arguments, exact=expected.exact_args)
+        return CallShortfall(Outcome.BAD_ARGUMENTS, f"{expected.name}: {reason}")
+    if free:
+        made = [calls[i].name for i in free]
+        return CallShortfall(
+            Outcome.WRONG_TOOL, f"expected a call to {expected.name}, got {made}"
+        )
     if calls:
-        return f"expected a call to {expected.name}, got {[c.name for c in calls]}"
-    return f"expected a call to {expected.name}, got none"
+        return CallShortfall(
+            Outcome.NO_TOOL_CALL,
+            f"expected a call to {expected.name}, but it answered without making it",
+        )
+    return CallShortfall(Outcome.NO_TOOL_CALL, f"expected a call to {expected.name}, got none")
 
 
 def _answer(check: AnswerCheck, answer: str) -> tuple[bool, str]:
@@ -112,14 +159,26 @@ def _answer(check: AnswerCheck, answer: str) -> tuple[bool, str]:
 
 
 def failing_call_mode(check: Check, trace: AttemptTrace) -> Outcome | None:
-    """For a failed ``tool_calls`` check: was it the wrong tool, or the right tool misused?"""
+    """For a failed ``tool_calls`` check: a missing call, the wrong tool, the right tool
+    misused, or a call too many.
+
+    A needed call that is missing because the model's attempt at it was refused is named
+    by the refusal (malformed, unknown tool, bad arguments); so is a wrong tool that was
+    in fact an invented one.
+    """
     if not isinstance(check, ToolCallsCheck):
         return None
-    names = {c.name for c in trace.calls}
-    wanted = {e.name for e in check.calls}
-    if names and not (names & wanted):
-        return Outcome.WRONG_TOOL
-    if names & wanted:
-        missing_names = wanted - names
-        return Outcome.WRONG_TOOL if missing_names and names - wanted else Outcome.BAD_ARGUMENTS
-    return None
+    try:
+        shortfall = call_shortfall(check, trace.calls)
+    except Exception:  # the check itself reported why it could not run
+        return None
+    if shortfall is None:
+        return None
+    refused = {r.failure for r in trace.rejected}
+    if shortfall.outcome is Outcome.WRONG_TOOL and Outcome.UNKNOWN_TOOL in refused:
+        return Outcome.UNKNOWN_TOOL
+    if shortfall.outcome is Outcome.NO_TOOL_CALL:
+        for failure in (Outcome.MALFORMED_CALL, Outcome.UNKNOWN_TOOL, Outcome.BAD_ARGUMENTS):
+            if failure in refused:
+                return failure
+    return shortfall.outcome

@@ -165,8 +165,20 @@ def load_suite(suite_dir: Path, errors: list[TaskLoadError]) -> Suite:
 
 def _task_files(suite_dir: Path) -> list[Path]:
     direct = [p for p in suite_dir.glob("*.yaml") if p.name != SUITE_FILE]
-    nested = list(suite_dir.rglob(NESTED_TASK_FILE))
-    return sorted(set(direct) | set(nested))
+    return sorted(set(direct) | set(_nested_task_files(suite_dir)))
+
+
+def _nested_task_files(folder: Path) -> Iterator[Path]:
+    """``task.yaml`` files in sub-folders; a task's own folder (its workspace and hidden
+    files, which may hold a ``task.yaml`` of their own as a fixture) is not searched."""
+    for child in sorted(folder.iterdir()):
+        if not child.is_dir() or child.is_symlink():
+            continue
+        task_file = child / NESTED_TASK_FILE
+        if task_file.is_file():
+            yield task_file
+        else:
+            yield from _nested_task_files(child)
 
 
 def load_task(task_file: Path, suite: SuiteSpec) -> Task:

@@ -177,7 +177,6 @@ class CodeAnswerCheck(_Check):
     type: Literal["code_answer"]
     language: Literal["python", "shell", "text"] = "python"
     test: str  # Python test code; the answer's code is importable as module ``answer``
-    partial_min: float = 0.5  # share of test cases for "partial"
 
 
 Check = Annotated[

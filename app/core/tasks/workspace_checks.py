@@ -1,21 +1,22 @@
 """Checks that execute: files in the final workspace, hidden test commands, and code
 extracted from a one-shot answer run against hidden tests.
 
-Hidden test files (a ``command`` check's ``hidden`` folder) are copied into the workspace
-only when the check runs, after the model has finished, so the model never sees them.
+Hidden test files (a ``command`` check's ``hidden`` folder) never enter the workspace:
+the check runs them from a temporary copy, after the model has finished, and removes it.
 
 Partial credit for one-shot answers: a check returns only passed or failed, so a one-shot
 task that grades pass / partial / fail lists several ``code_answer`` checks, one per
 aspect (e.g. "normal input", "quoted commas"), with weights, and sets ``partial_credit``;
 the weighted score of the passed checks then reads as pass (all), partial (some) or fail
-(none). Within one check every test must pass; its detail reports the counts, and the
-schema's ``partial_min`` is not used for grading.
+(none). Within one check every test must pass; its detail reports the counts.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
+import tempfile
 from pathlib import Path
 
 from app.core.tasks.environment import TaskEnvironment
@@ -32,6 +33,8 @@ _LANGUAGE_TAGS = {
     "text": {"text", "txt", "plain", "regex", "csv"},
 }
 _ANSWER_FILE = {"python": "answer.py", "shell": "answer.sh", "text": "answer.txt"}
+_SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+HIDDEN_INI = "agentgap-check.ini"  # pytest's configuration for a hidden check, ours alone
 
 
 def file_check(check: FileCheck, env: TaskEnvironment) -> tuple[bool, str]:
@@ -60,28 +63,52 @@ def file_check(check: FileCheck, env: TaskEnvironment) -> tuple[bool, str]:
 
 
 def command_check(check: CommandCheck, env: TaskEnvironment) -> tuple[bool, str]:
-    """Copy in the hidden files, run the command in the sandbox; exit code 0 passes."""
+    """Run the command; exit code 0 passes. With hidden files it runs beside them, in a
+    folder of its own that is removed afterwards (see ``run_hidden``)."""
     sandbox = _sandbox(env)
     if check.hidden:
-        copy_hidden(env.task.resolve(check.hidden), sandbox)
+        return run_hidden(check, env.task.resolve(check.hidden), sandbox)
     result = sandbox.run(list(check.argv), timeout_s=check.timeout_s)
     return result.exit_code == 0 and not result.timed_out, summary(result)
 
 
-def copy_hidden(source: Path, sandbox: Sandbox) -> None:
-    """Copy ``source`` into the workspace, replacing (never writing through) what is there."""
-    for file in sorted(source.rglob("*")):
-        if not file.is_file() or "__pycache__" in file.parts:
-            continue
-        relative = file.relative_to(source)
-        folder = sandbox.resolve(relative.parent.as_posix())  # a linked folder leading out is refused
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / relative.name
-        if target.is_symlink() or target.is_file():
-            target.unlink()  # a link the attempt left here must not redirect the copy
-        elif target.is_dir():
-            shutil.rmtree(target)
-        shutil.copyfile(file, target)
+def run_hidden(check: CommandCheck, source: Path, workspace: Sandbox) -> tuple[bool, str]:
+    """Run a check on its hidden files, kept out of the workspace so that the model never
+    sees them and nothing is left behind.
+
+    The command runs in a temporary copy of the hidden folder. For pytest, the workspace
+    is only on the import path, and configuration the model could write in it
+    (``conftest.py``, ``pytest.ini``, ``pyproject.toml``, ``setup.cfg``, ``tox.ini``) is
+    never read: pytest gets its own ini file and root folder and loads no conftest files.
+    ``sitecustomize``/``usercustomize`` modules and ``.pth`` files are not read either,
+    since the workspace is neither the start folder nor a site folder.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="agentgap-hidden-", dir=workspace.root.parent))
+    check_box = Sandbox(folder)
+    try:
+        shutil.copytree(source, folder, dirs_exist_ok=True, ignore=_SKIPPED)
+        argv = list(check.argv)
+        at = _pytest_position(argv)
+        if at is not None:
+            ini = folder / HIDDEN_INI
+            ini.write_text(f"[pytest]\npythonpath = {shlex.quote(str(workspace.root))}\n", "utf-8")
+            argv[at + 1 : at + 1] = ["-c", HIDDEN_INI, "--rootdir", ".", "--noconftest"]
+        result = check_box.run(argv, timeout_s=check.timeout_s)
+        passed = result.exit_code == 0 and not result.timed_out
+        if passed and at is not None and not _pytest_counts(result).get("passed"):
+            return False, f"pytest reported no passed tests ({summary(result)})"
+        return passed, summary(result)
+    finally:
+        check_box.close()
+
+
+def _pytest_position(argv: list[str]) -> int | None:
+    """Where ``pytest`` sits in ``argv`` (``pytest …`` or ``python -m pytest …``), if it does."""
+    if argv and Path(argv[0]).name == "pytest":
+        return 0
+    if len(argv) >= 3 and Path(argv[0]).name.startswith("python") and argv[1:3] == ["-m", "pytest"]:
+        return 2
+    return None
 
 
 def code_answer_check(
@@ -146,14 +173,22 @@ def _defines(code: str, name: str) -> bool:
     return re.search(pattern, code, flags=re.MULTILINE) is not None
 
 
+def _pytest_counts(result: CommandResult) -> dict[str, int]:
+    """pytest's closing counts ("2 passed, 1 failed in 0.12s"), empty when there are none."""
+    for line in reversed(result.output.splitlines()):
+        counts = _COUNT.findall(line)
+        if counts and " in " in line:
+            return {word: int(n) for n, word in counts}
+    return {}
+
+
 def summary(result: CommandResult) -> str:
     """A one-line account of a check command: pytest's counts, or the last line of output."""
     if result.timed_out:
         return "the check command timed out"
-    for line in reversed(result.output.splitlines()):
-        counts = _COUNT.findall(line)
-        if counts and " in " in line:  # pytest's last line: "2 passed, 1 failed in 0.12s"
-            return ", ".join(f"{n} {word}" for n, word in counts)
+    counts = _pytest_counts(result)
+    if counts:
+        return ", ".join(f"{n} {word}" for word, n in counts.items())
     tail = result.output.strip().splitlines()[-1:] or [""]
     return f"exit code {result.exit_code}: {tail[0][:200]}"
 

@@ -237,11 +237,7 @@ def test_hidden_files_never_write_through_links(tmp_path: Path, outside: Path) -
     with TaskEnvironment(task, scratch_root=tmp_path / "scratch") as env:
         assert env.sandbox is not None
         (env.sandbox.root / "test_h.py").symlink_to(outside)  # left behind by an attempt
-        assert command_check(check, env) == (True, "1 passed")
-        assert not (env.sandbox.root / "test_h.py").is_symlink()
-    with TaskEnvironment(task, scratch_root=tmp_path / "scratch") as env:
-        assert env.sandbox is not None
         (env.sandbox.root / "sub").symlink_to(outside.parent)
-        with pytest.raises(SandboxError):
-            command_check(check, env)
+        # hidden files are run from a folder of their own: links in the workspace lead nowhere
+        assert command_check(check, env) == (True, "1 passed")
     assert outside.read_text() == "keep me"
