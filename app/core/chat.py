@@ -143,8 +143,21 @@ class TextChunk:
 
 
 @dataclass(frozen=True, slots=True)
+class UnreadableCall:
+    """A native tool call whose arguments are not a JSON object (cut off, or not JSON)."""
+
+    name: str
+    arguments: str
+
+    @property
+    def raw(self) -> str:
+        return f"{self.name or '?'}({self.arguments})"
+
+
+@dataclass(frozen=True, slots=True)
 class NativeCallsChunk:
     calls: tuple[ToolCall, ...]
+    unreadable: tuple[UnreadableCall, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,11 +29,19 @@ BADGE_HUES = {"tools": 210, "thinking": 270, "vision": 180, "loaded": 120, "simu
 _HOST_ROW = 0xFFFFFFFF  # internal id of a host row; model rows carry their host's row
 
 
+HOST_KINDS = {
+    ProviderKind.OLLAMA: "Ollama",
+    ProviderKind.OPENAI: "OpenAI-compatible",
+    ProviderKind.ANTHROPIC: "Anthropic (cloud)",
+    ProviderKind.OPENAI_CLOUD: "OpenAI (cloud)",
+}
+
+
 def host_title(status: HostStatus, label: str = "") -> str:
     """One line per host: what it is, and how many models it has or that it did not answer."""
     if status.provider is ProviderKind.SIMULATED:
         return f"Simulated demo models (built in) — {plural(len(status.models), 'model')}"
-    kind = "Ollama" if status.provider is ProviderKind.OLLAMA else "OpenAI-compatible"
+    kind = HOST_KINDS.get(status.provider, "OpenAI-compatible")
     name = f"{label} · {status.host}" if label and label != kind else status.host
     if not status.reachable:
         return f"{kind} · {name} — not reachable"

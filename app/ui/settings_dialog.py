@@ -105,11 +105,12 @@ class SettingsDialog(QDialog):
 
     def _fill_hosts(self) -> None:
         self.hosts_model.clear()
-        self.hosts_model.setHorizontalHeaderLabels(["Type", "Address", "Name", "Parallel", "In use"])
+        self.hosts_model.setHorizontalHeaderLabels(["Type", "Address", "Name", "Parallel", "Two models loaded", "In use"])
         for host, implicit in self._listed_hosts():
             kind = "Ollama" if host.kind == "ollama" else "OpenAI-compatible"
             name = "default (OLLAMA_HOST or localhost)" if implicit else host.label
-            row = [kind, host.normalized_url, name, str(host.concurrency), "yes" if host.enabled else "no"]
+            paired = "alternate" if host.co_resident else "no"
+            row = [kind, host.normalized_url, name, str(host.concurrency), paired, "yes" if host.enabled else "no"]
             items = [QStandardItem(text) for text in row]
             if implicit:
                 for item in items:

@@ -13,6 +13,7 @@ from app.core.chat import (
     TextChunk,
     ToolCall,
     TurnDone,
+    UnreadableCall,
     Usage,
 )
 from app.core.providers.base import HostStatus, Provider, ProviderError, ProviderKind
@@ -24,6 +25,7 @@ class Turn:
 
     text: str = ""
     calls: Sequence[tuple[str, dict[str, object]]] = ()
+    unreadable: Sequence[tuple[str, str]] = ()  # native calls whose arguments are not an object
     fail: ProviderError | None = None
     delay_s: float = 0.0  # per streamed piece
     pieces: int = 1
@@ -64,10 +66,11 @@ class ScriptedProvider(Provider):
             if turn.delay_s:
                 time.sleep(turn.delay_s)
             yield TextChunk(turn.text[i : i + size])
-        if turn.calls:
+        if turn.calls or turn.unreadable:
             n = len(self.requests)
             yield NativeCallsChunk(
-                tuple(ToolCall(f"c{n}_{i}", name, dict(args)) for i, (name, args) in enumerate(turn.calls))
+                tuple(ToolCall(f"c{n}_{i}", name, dict(args)) for i, (name, args) in enumerate(turn.calls)),
+                tuple(UnreadableCall(name, raw) for name, raw in turn.unreadable),
             )
         yield TurnDone(
             Usage(

@@ -19,6 +19,7 @@ from app.core.chat import (
     ToolCall,
     ToolChoice,
     TurnDone,
+    UnreadableCall,
     Usage,
 )
 from app.core.events import (
@@ -176,6 +177,7 @@ class AgentLoop:
         text_parts: list[str] = []
         thinking_parts: list[str] = []
         native: list[ToolCall] = []
+        unreadable: list[UnreadableCall] = []
         usage = Usage()
         streamed_chars = 0
         chunk_count = 0
@@ -209,6 +211,7 @@ class AgentLoop:
                     raise TokenBudgetExceeded()
             elif isinstance(chunk, NativeCallsChunk):
                 native.extend(chunk.calls)
+                unreadable.extend(chunk.unreadable)
             elif isinstance(chunk, TurnDone):
                 usage = chunk.usage
             mark = time.perf_counter()
@@ -228,6 +231,7 @@ class AgentLoop:
             )
         )
         calls, rejected = self._read_calls(content, native, turn)
+        rejected += [self._reject_unreadable(turn, u) for u in unreadable]
         out_of_tokens = self.meters.completion_tokens >= self.limits.max_tokens
         if not calls and not rejected and usage.done_reason == "length" and out_of_tokens:
             raise TokenBudgetExceeded()
@@ -278,6 +282,11 @@ class AgentLoop:
             raw = call.raw or f"{call.name}({call.arguments})"
             rejected.append(self._reject(turn, failure, call.name, raw, call.source, problem, call))
         return valid, rejected
+
+    def _reject_unreadable(self, turn: int, call: UnreadableCall) -> RejectedCall:
+        """A native call the server could not give as an object: malformed, in every mode."""
+        reason = "the tool call's arguments are not a JSON object" + (f" (tool {call.name})" if call.name else "")
+        return self._reject(turn, Outcome.MALFORMED_CALL, call.name or None, call.raw, CallSource.NATIVE, reason)
 
     def _reject(
         self,

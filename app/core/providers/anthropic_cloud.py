@@ -158,10 +158,8 @@ class AnthropicCloudProvider(Provider):
         if not fold.stopped:
             raise ProviderError(f"{COMPANY} ended the answer before finishing it (no message_stop)")
         calls, unreadable = fold.calls.finish()
-        if unreadable:
-            yield TextChunk("\n".join(unreadable))
-        if calls:
-            yield NativeCallsChunk(tuple(calls))
+        if calls or unreadable:
+            yield NativeCallsChunk(tuple(calls), tuple(unreadable))
         yield TurnDone(fold.usage(started, time.perf_counter()))
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from app.core.chat import ChatRequest, NativeCallsChunk, StreamChunk, TextChunk, TurnDone
+from app.core.chat import ChatRequest, NativeCallsChunk, StreamChunk, TurnDone
 from app.core.providers.base import HostStatus, ModelInfo, Provider, ProviderError, ProviderKind
 from app.core.providers.openai_compat import turn_usage, wire_message
 from app.core.providers.sse import StreamFold
@@ -146,10 +146,8 @@ class OpenAICloudProvider(Provider):
         if fold.finish_reason is None:
             raise ProviderError(f"{COMPANY} ended the answer before finishing it (no finish_reason)")
         calls, unreadable = fold.calls.finish()
-        if unreadable:
-            yield TextChunk("\n".join(unreadable))
-        if calls:
-            yield NativeCallsChunk(tuple(calls))
+        if calls or unreadable:
+            yield NativeCallsChunk(tuple(calls), tuple(unreadable))
         yield TurnDone(turn_usage(fold, started, time.perf_counter()))
 
 

@@ -135,10 +135,8 @@ class OpenAICompatProvider(Provider):
         if not finished and fold.finish_reason is None:
             raise ProviderError(f"{self.host} ended the answer before finishing it (no [DONE], no finish_reason)")
         calls, unreadable = fold.calls.finish()
-        if unreadable:
-            yield TextChunk("\n".join(unreadable))
-        if calls:
-            yield NativeCallsChunk(tuple(calls))
+        if calls or unreadable:
+            yield NativeCallsChunk(tuple(calls), tuple(unreadable))
         yield TurnDone(turn_usage(fold, started, time.perf_counter()))
 
     def _read(self, response: httpx.Response, model: str, fold: StreamFold) -> Generator[TextChunk, None, bool]:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core.chat import TextChunk, ToolCall
+from app.core.chat import TextChunk, ToolCall, UnreadableCall
 
 DONE = "[DONE]"
 
@@ -111,23 +111,18 @@ class ToolCallAssembler:
                 self._by_index[index] = current
         return current
 
-    def finish(self) -> tuple[list[ToolCall], list[str]]:
-        """Return the calls whose arguments decode to an object, and text for the others.
-
-        A call whose arguments are not a JSON object (cut off, or not JSON at all) is
-        written as ``<tool_call>{"name": ..., "arguments": <raw>}</tool_call>`` so the
-        recovery layer reports it as a malformed call instead of it vanishing.
-        """
+    def finish(self) -> tuple[list[ToolCall], list[UnreadableCall]]:
+        """The calls whose arguments decode to an object, and the others as unreadable calls,
+        so the loop reports them as malformed instead of them vanishing."""
         calls: list[ToolCall] = []
-        unreadable: list[str] = []
+        unreadable: list[UnreadableCall] = []
         for number, part in enumerate(self._calls):
             raw = "".join(part.arguments).strip()
             arguments = _json_object(raw or "{}")
             if arguments is not None and part.name:
                 calls.append(ToolCall(part.id or f"call_{number}", part.name, arguments))
             else:
-                name = json.dumps(part.name, ensure_ascii=False)
-                unreadable.append(f'<tool_call>{{"name": {name}, "arguments": {raw}}}</tool_call>')
+                unreadable.append(UnreadableCall(part.name or "", raw))
         return calls, unreadable
 
 

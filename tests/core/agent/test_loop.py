@@ -106,6 +106,29 @@ def test_malformed_text_call_is_malformed_not_refusal(catalog: Catalog) -> None:
     assert any(isinstance(e, ToolCallRejected) and e.failure is Outcome.MALFORMED_CALL for e in events)
 
 
+@pytest.mark.parametrize("mode", list(ToolMode))
+def test_unreadable_native_call_is_malformed_and_the_model_may_retry(catalog: Catalog, mode: ToolMode) -> None:
+    broken = Turn(unreadable=[("get_weather", '{"city": "Par')])
+    provider = ScriptedProvider(
+        turns=[broken, Turn(calls=[("get_weather", {"city": "Paris"})]), Turn(text="Light rain, 14 °C.")]
+    )
+    finished, events = _attempt(_task(catalog, WEATHER), provider, settings=AttemptSettings(tool_mode=mode))
+    rejected = [e for e in events if isinstance(e, ToolCallRejected)]
+    assert [(e.failure, e.source.value, e.name) for e in rejected] == [(Outcome.MALFORMED_CALL, "native", "get_weather")]
+    assert '{"city": "Par' in rejected[0].raw
+    assert finished.stats.calls_malformed == 1
+    # the model was told, and its second try counts
+    assert "could not be read" in provider.requests[1].messages[-1].content
+    if mode is not ToolMode.PROMPTED:  # prompted mode reads calls from text only
+        assert finished.outcome is Outcome.PASSED
+
+
+def test_unreadable_native_call_alone_fails_as_malformed(catalog: Catalog) -> None:
+    provider = ScriptedProvider(turns=[Turn(unreadable=[("get_weather", "city=Paris")]), Turn(text="Done.")])
+    finished, _ = _attempt(_task(catalog, WEATHER), provider, settings=AttemptSettings(tool_mode=ToolMode.NATIVE))
+    assert finished.outcome is Outcome.MALFORMED_CALL
+
+
 def test_unknown_tool_and_bad_arguments(catalog: Catalog) -> None:
     task = _task(catalog, WEATHER)
     unknown, _ = _attempt(task, ScriptedProvider(turns=[Turn(calls=[("weather_lookup", {"city": "Paris"})]), Turn(text="done")]))

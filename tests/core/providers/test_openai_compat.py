@@ -24,7 +24,6 @@ from app.core.chat import (
 from app.core.providers.base import ProviderError
 from app.core.providers.openai_compat import OpenAICompatProvider
 from app.core.providers.sse import StreamFold, ToolCallAssembler, iter_events
-from app.core.toolcalls import recover_tool_calls
 from tests.fakes.fake_openai import FakeOpenAI, FakeReply
 
 WEATHER = ToolSpec("get_weather", "Weather for a city", {"type": "object", "properties": {"city": {"type": "string"}}})
@@ -162,15 +161,13 @@ def test_whole_arguments_in_one_delta(server: FakeOpenAI, provider: OpenAICompat
     assert [c.arguments for c in _calls(_run(provider))] == [PARIS]
 
 
-def test_unreadable_arguments_become_text_the_recovery_layer_calls_malformed(
-    server: FakeOpenAI, provider: OpenAICompatProvider
-) -> None:
+def test_unreadable_arguments_arrive_as_unreadable_calls(server: FakeOpenAI, provider: OpenAICompatProvider) -> None:
     server.script("qwen", FakeReply(tool_calls=[("get_weather", PARIS), ("get_weather", '{"city": "Par')]))
     chunks = _run(provider)
     assert [c.arguments for c in _calls(chunks)] == [PARIS]
-    recovered = recover_tool_calls(_text(chunks), ["get_weather"])
-    assert not recovered.calls and len(recovered.malformed) == 1
-    assert '{"city": "Par' in recovered.malformed[0].raw
+    [unreadable] = [u for c in chunks if isinstance(c, NativeCallsChunk) for u in c.unreadable]
+    assert unreadable.name == "get_weather" and unreadable.arguments == '{"city": "Par'
+    assert "<tool_call>" not in _text(chunks)  # never passed off as text the model wrote
 
 
 def test_template_without_tools_answers_prose(server: FakeOpenAI, provider: OpenAICompatProvider) -> None:
