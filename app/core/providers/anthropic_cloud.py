@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -39,9 +38,10 @@ from app.core.chat import (
     TurnDone,
     Usage,
 )
-from app.core.providers.base import HostStatus, ModelInfo, Provider, ProviderError, ProviderKind
+from app.core.providers.base import HostStatus, ModelInfo, ProviderError, ProviderKind
+from app.core.providers.cloud import CloudProvider
 from app.core.providers.sse import ToolCallAssembler
-from app.core.secrets import get_api_key, missing_key_message, redact
+from app.core.secrets import redact
 
 if TYPE_CHECKING:
     import anthropic
@@ -55,8 +55,6 @@ _STOP_REASONS = {"end_turn": "stop", "max_tokens": "length"}
 _TOOL_CHOICE: dict[ToolChoice, str] = {"auto": "auto", "required": "any", "none": "none"}
 _RETRYABLE_TYPES = frozenset({"rate_limit_error", "overloaded_error", "api_error", "timeout_error"})
 
-KeySource = Callable[[], str | None]
-
 
 def _sdk() -> ModuleType:
     try:
@@ -69,46 +67,19 @@ def _sdk() -> ModuleType:
     return anthropic
 
 
-class AnthropicCloudProvider(Provider):
+class AnthropicCloudProvider(CloudProvider["anthropic.Anthropic"]):
     """Streams chat turns from Anthropic's Messages API at ``base_url`` (no ``/v1``)."""
 
     kind = ProviderKind.ANTHROPIC
+    key_name = KEY_NAME
+    company = COMPANY
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        key_source: KeySource | None = None,
-        timeout_s: float = 300.0,
-        connect_timeout_s: float = 10.0,
-    ) -> None:
-        super().__init__(base_url.rstrip("/"))
-        self._key_source = key_source or (lambda: get_api_key(KEY_NAME))
-        self._timeout_s = timeout_s
-        self._connect_timeout_s = connect_timeout_s
-        self._lock = threading.Lock()
-        self._client: anthropic.Anthropic | None = None
-        self._key: str | None = None
+    def _load_sdk(self) -> ModuleType:
+        return _sdk()
 
-    def close(self) -> None:
-        """Close the SDK client and its connections."""
-        with self._lock:
-            client, self._client, self._key = self._client, None, None
-        if client is not None:
-            client.close()
-
-    def _sdk_client(self) -> tuple[anthropic.Anthropic, str]:
-        """A client for the key stored now; no key is a clear error, never a request."""
-        key = self._key_source()
-        if not key:
-            raise ProviderError(missing_key_message(KEY_NAME, COMPANY), retryable=False)
-        sdk = _sdk()
-        with self._lock:
-            if self._client is None or key != self._key:
-                timeout = sdk.Timeout(self._timeout_s, connect=self._connect_timeout_s)
-                self._client = sdk.Anthropic(api_key=key, base_url=self.host, timeout=timeout, max_retries=0)
-                self._key = key
-            return self._client, key
+    def _new_client(self, sdk: ModuleType, key: str, timeout: Any) -> anthropic.Anthropic:
+        client: anthropic.Anthropic = sdk.Anthropic(api_key=key, base_url=self.host, timeout=timeout, max_retries=0)
+        return client
 
     # ---- discovery --------------------------------------------------------------
 

@@ -16,17 +16,17 @@ header; error texts that echo part of it are redacted. The SDK's own retries are
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from app.core.chat import ChatRequest, NativeCallsChunk, StreamChunk, TurnDone
-from app.core.providers.base import HostStatus, ModelInfo, Provider, ProviderError, ProviderKind
+from app.core.providers.base import HostStatus, ModelInfo, ProviderError, ProviderKind
+from app.core.providers.cloud import CloudProvider
 from app.core.providers.openai_compat import turn_usage, wire_message
 from app.core.providers.sse import StreamFold
-from app.core.secrets import get_api_key, missing_key_message, redact
+from app.core.secrets import redact
 
 if TYPE_CHECKING:
     import openai
@@ -40,8 +40,6 @@ CLOUD_DESCRIPTION = "Cloud model (OpenAI): prompts and tool results are sent the
 _CHAT_PREFIXES = ("gpt-", "o1", "o3", "o4", "chatgpt-")
 _NOT_CHAT = ("instruct", "audio", "realtime", "transcribe", "tts", "image", "embedding", "search",
              "moderation", "codex", "o1-mini", "o1-preview")
-
-KeySource = Callable[[], str | None]
 
 
 def _sdk() -> ModuleType:
@@ -59,46 +57,19 @@ def is_chat_model(model_id: str) -> bool:
     return model_id.startswith(_CHAT_PREFIXES) and not any(word in model_id for word in _NOT_CHAT)
 
 
-class OpenAICloudProvider(Provider):
+class OpenAICloudProvider(CloudProvider["openai.OpenAI"]):
     """Streams chat turns from OpenAI's API at ``base_url`` (ending in ``/v1``)."""
 
     kind = ProviderKind.OPENAI_CLOUD
+    key_name = KEY_NAME
+    company = COMPANY
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        key_source: KeySource | None = None,
-        timeout_s: float = 300.0,
-        connect_timeout_s: float = 10.0,
-    ) -> None:
-        super().__init__(base_url.rstrip("/"))
-        self._key_source = key_source or (lambda: get_api_key(KEY_NAME))
-        self._timeout_s = timeout_s
-        self._connect_timeout_s = connect_timeout_s
-        self._lock = threading.Lock()
-        self._client: openai.OpenAI | None = None
-        self._key: str | None = None
+    def _load_sdk(self) -> ModuleType:
+        return _sdk()
 
-    def close(self) -> None:
-        """Close the SDK client and its connections."""
-        with self._lock:
-            client, self._client, self._key = self._client, None, None
-        if client is not None:
-            client.close()
-
-    def _sdk_client(self) -> tuple[openai.OpenAI, str]:
-        """A client for the key stored now; no key is a clear error, never a request."""
-        key = self._key_source()
-        if not key:
-            raise ProviderError(missing_key_message(KEY_NAME, COMPANY), retryable=False)
-        sdk = _sdk()
-        with self._lock:
-            if self._client is None or key != self._key:
-                timeout = sdk.Timeout(self._timeout_s, connect=self._connect_timeout_s)
-                self._client = sdk.OpenAI(api_key=key, base_url=self.host, timeout=timeout, max_retries=0)
-                self._key = key
-            return self._client, key
+    def _new_client(self, sdk: ModuleType, key: str, timeout: Any) -> openai.OpenAI:
+        client: openai.OpenAI = sdk.OpenAI(api_key=key, base_url=self.host, timeout=timeout, max_retries=0)
+        return client
 
     # ---- discovery --------------------------------------------------------------
 

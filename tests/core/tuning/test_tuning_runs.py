@@ -103,3 +103,30 @@ def test_ceiling_of_a_run_without_failures_says_so(engine: Engine) -> None:
     engine.execute(run, CancelToken())
     with pytest.raises(SweepError, match="no ceiling to find"):
         engine.plan_ceiling([run.run_id])
+
+
+def test_exports_carry_the_sweep_and_the_ceilings(engine: Engine, tmp_path: Path) -> None:
+    import json
+
+    from app.core.reports.export import to_html, to_json, to_markdown
+
+    task = engine.catalog.task(TASK)
+    first = engine.plan([ref("turn-hungry")], [task], repeats=3)
+    engine.execute(first, CancelToken())
+    ceiling = engine.plan_ceiling([first.run_id])
+    engine.execute(ceiling, CancelToken())
+    spec = SweepSpec(AttemptSettings(generation=GenerationSettings(temperature=0.8)), {Factor.TEMPERATURE: [0.2]}, repeats=5)
+    sweep = engine.plan_sweep(ref("cold-only"), [task], spec)
+    engine.execute(sweep, CancelToken())
+
+    data = build_report(engine.repository, [first.run_id, ceiling.run_id, sweep.run_id])
+    html = to_html(data)
+    assert "Tuning: one factor at a time" in html and "★ winner" in html
+    assert "Budget ceilings" in html and "turn ceiling" in html and 'id="chart-budget-ceilings"' in html
+    assert 'id="chart-sweep-sim-cold-only"' in html
+    markdown = to_markdown(data)
+    assert "## Budget ceilings" in markdown and "| sim:turn-hungry | readiness.single-tool.weather | turn ceiling |" in markdown
+    tuning = json.loads(to_json(data))["tuning"]
+    assert tuning["sweeps"][0]["factors"][0]["winner"] == "0.2"
+    assert tuning["ceilings"][0]["ceiling"] == "turn ceiling"
+    assert tuning["ceilings"][0]["turns"]["2"]["passed"] == 3
