@@ -23,7 +23,7 @@ from app.core.engine import Engine
 from app.core.events import event_to_dict
 from app.core.outcomes import ToolMode
 from app.core.plan import AttemptSettings
-from app.core.run_owner import claim_run, interrupt_orphaned_runs
+from app.core.run_owner import interrupt_orphaned_runs
 from app.core.tasks.loader import TaskLoadError, load_catalog
 
 
@@ -195,7 +195,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         cancel = CancelToken()
         progress = ProgressPrinter(plan, stream=sys.stderr)
         unsubscribe = engine.bus.subscribe(progress.on_event)
-        claim_run(engine.database, plan.run_id)  # so a later command can tell if this process died
         try:
             with _cancel_on_interrupt(cancel):
                 finished = engine.execute(plan, cancel, options=options, resume=resume)

@@ -3,9 +3,9 @@ another process can tell a run still going from one whose process was killed.
 
 A run left "running" by a process that no longer exists on this machine is interrupted:
 its attempts that were running go back to pending, to be run again on resume. A run
-whose owner is unknown (started before owners were recorded, or by a process that does
-not record one) or lives on another machine (a shared database file) is never taken
-for a dead one.
+whose owner lives on another machine (a shared database file) is never taken for a dead
+one; one whose owner is unknown (stored by an older version) only by the desktop app at
+start-up.
 """
 
 from __future__ import annotations
@@ -50,20 +50,19 @@ def owner_gone(notes_json: str) -> bool:
     return int(pid) != os.getpid() and not pid_alive(int(pid))
 
 
-def interrupt_orphaned_runs(repository: Repository) -> list[str]:
-    """When every run left "running" was left so by a process that is gone, mark them
-    "interrupted" (``Repository.mark_interrupted``, as the GUI does at start-up: their
-    running attempts go back to pending); returns their ids.
-
-    ``mark_interrupted`` takes every running run, so while any of them has a live owner,
-    or one that cannot be checked, nothing is marked: the stale ones are marked by the
-    first command that reads runs after the live one ends.
-    """
+def interrupt_orphaned_runs(repository: Repository, *, unknown_owner_gone: bool = False) -> list[str]:
+    """Mark "interrupted" the runs left "running" by a process that is gone (their running
+    attempts go back to pending); returns their ids. A run whose owner lives, or lives on
+    another machine, is left alone. ``unknown_owner_gone`` also takes runs that recorded
+    no owner (stored by an older version): right for a desktop app starting up."""
     with repository.database.sessions() as session:
-        running = session.execute(select(RunRow.notes_json).where(RunRow.status == "running")).all()
-    if not running or not all(owner_gone(notes) for (notes,) in running):
-        return []
-    return repository.mark_interrupted()
+        running = session.execute(select(RunRow.id, RunRow.notes_json).where(RunRow.status == "running")).all()
+    dead = [run_id for run_id, notes in running if owner_gone(notes) or (unknown_owner_gone and _unowned(notes))]
+    return repository.mark_interrupted(dead) if dead else []
+
+
+def _unowned(notes_json: str) -> bool:
+    return OWNER_PID not in _notes(notes_json)
 
 
 def pid_alive(pid: int) -> bool:

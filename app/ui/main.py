@@ -15,6 +15,7 @@ import app
 from app.core.config import load_settings
 from app.core.engine import Engine
 from app.core.paths import resource_path
+from app.core.run_owner import interrupt_orphaned_runs
 from app.ui.main_window import HISTORY, MainWindow
 from app.ui.theme import apply_theme
 
@@ -33,7 +34,8 @@ def offer_resume(window: MainWindow) -> None:
     """Runs left unfinished get a banner in History; History opens first after a crash."""
     repository = window.engine.repository
     try:
-        crashed = repository.mark_interrupted()  # "running" rows of a previous session
+        # "running" rows whose process is gone; a run another process still executes stays
+        crashed = interrupt_orphaned_runs(repository, unknown_owner_gone=True)
         unfinished = repository.interrupted_runs()  # interrupted or cancelled, attempts left
     except Exception:
         log.exception("cannot look for interrupted runs")

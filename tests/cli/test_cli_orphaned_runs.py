@@ -95,7 +95,7 @@ def test_a_running_run_without_a_recorded_owner_is_left_alone(tmp_path: Path) ->
     assert _statuses(tmp_path) == {run_id: "running"}
 
 
-def test_nothing_is_marked_while_another_running_run_has_a_live_owner(tmp_path: Path) -> None:
+def test_only_runs_whose_owner_is_gone_are_marked(tmp_path: Path) -> None:
     from app.core.engine import Engine
     from app.core.run_owner import interrupt_orphaned_runs
 
@@ -111,10 +111,24 @@ def test_nothing_is_marked_while_another_running_run_has_a_live_owner(tmp_path: 
             for run_id, pid in owners.items():
                 notes = json.dumps({"owner_pid": str(pid), "owner_host": host})
                 raw.execute("update runs set status='running', notes_json=? where id=?", (notes, run_id))
-        assert interrupt_orphaned_runs(engine.repository) == []
+        assert interrupt_orphaned_runs(engine.repository) == [first.run_id]  # the live one stays
+        assert engine.repository.run_summary(second.run_id).status == "running"
         with sqlite3.connect(tmp_path / "runs.db") as raw:
             raw.execute(
                 "update runs set notes_json=? where id=?",
                 (json.dumps({"owner_pid": str(dead.pid), "owner_host": host}), second.run_id),
             )
-        assert sorted(interrupt_orphaned_runs(engine.repository)) == sorted(owners)
+        assert interrupt_orphaned_runs(engine.repository) == [second.run_id]
+
+
+def test_at_desktop_start_a_run_without_an_owner_counts_as_crashed(tmp_path: Path) -> None:
+    from app.core.engine import Engine
+    from app.core.run_owner import interrupt_orphaned_runs
+
+    with Engine(db_path=tmp_path / "runs.db") as engine:
+        task = engine.catalog.task("readiness.single-tool.weather")
+        plan = engine.plan([engine.parse_model("sim:competent")], [task], repeats=1)
+        with sqlite3.connect(tmp_path / "runs.db") as raw:
+            raw.execute("update runs set status='running' where id=?", (plan.run_id,))
+        assert interrupt_orphaned_runs(engine.repository) == []  # a command line leaves it
+        assert interrupt_orphaned_runs(engine.repository, unknown_owner_gone=True) == [plan.run_id]

@@ -134,15 +134,18 @@ class Repository(BrowsingQueries):
         with self._db.sessions() as session:
             return _specs(session, AttemptRow.run_id == run_id, AttemptRow.status.in_(_UNFINISHED))
 
-    def mark_interrupted(self) -> list[str]:
+    def mark_interrupted(self, run_ids: Sequence[str] | None = None) -> list[str]:
         """Runs left "running" by a crash become "interrupted"; returns their ids.
 
-        Call once at start-up, before this process starts a run. Their attempts that
-        were running go back to pending (their partial transcripts are replaced when
-        they run again).
+        ``run_ids`` limits it to those runs (the ones whose process is known to be gone);
+        None takes every running run. Their attempts that were running go back to
+        pending (their partial transcripts are replaced when they run again).
         """
         with self._db.plan_lock, self._db.sessions.begin() as session:
-            ids = list(session.scalars(select(RunRow.id).where(RunRow.status == "running")))
+            running = select(RunRow.id).where(RunRow.status == "running")
+            if run_ids is not None:
+                running = running.where(RunRow.id.in_(list(run_ids)))
+            ids = list(session.scalars(running))
             if ids:
                 session.execute(update(RunRow).where(RunRow.id.in_(ids)).values(status="interrupted"))
                 cut_off = AttemptRow.run_id.in_(ids), AttemptRow.status == "running"
