@@ -3,7 +3,7 @@
 Drives the main window offscreen over a temporary database with the simulated models
 (pace 1, so the live run is caught mid-stream) and saves one PNG per main screen:
 models (no server: the empty state), run-setup, live-run, history, preferences,
-sweep-builder and tuning (a sweep and a budget-ceiling run on the Compare page).
+sweep-builder, tuning and ceilings (a sweep and a budget-ceiling run on the Compare page).
 
     .venv/bin/python tools/screenshots.py            # both themes
     .venv/bin/python tools/screenshots.py --theme dark
@@ -157,6 +157,8 @@ def shoot(theme_name: str) -> list[Path]:
     pump(20, until=lambda: compare.data is not None and len(compare.data.runs) == len(wanted))
     compare.tabs.setCurrentWidget(compare.tuning)
     save(window, "tuning", settle=0.6)
+    compare.tuning.tables.setCurrentIndex(1)  # budget ceilings: chart and table
+    save(window, "ceilings", settle=0.6)
     window.close()
     return written
 
@@ -171,7 +173,7 @@ def _seed_history(engine: Engine) -> None:
     from app.core.tuning.factors import Factor
 
     tasks = engine.catalog.tasks("readiness")
-    sim = [engine.parse_model(f"sim:{n}") for n in ("competent", "text-caller", "verifier")]
+    sim = [engine.parse_model(f"sim:{n}") for n in ("competent", "text-caller", "verifier", "overthinker")]
     raw = AttemptSettings(tool_mode=ToolMode.NATIVE, generation=GenerationSettings(temperature=0.0))
     for models, settings, name in (
         (sim, AttemptSettings(), "Readiness, three demo models"),

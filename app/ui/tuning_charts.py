@@ -94,7 +94,7 @@ class CeilingChart(pg.PlotWidget):
         super().__init__(parent, title="Budget sweep: does more budget help?")
         self.setBackground(None)
         self.setLabel("left", "pass rate", units="%")
-        self.setLabel("bottom", "budget, × the task's own")
+        self.setLabel("bottom", "budget × the task's own · solid: turns · dashed: tokens")
         self.setYRange(0, 100)
         self.setMouseEnabled(x=False, y=False)
         self.addLegend(offset=(-10, -10))  # bottom right: rising lines leave it clear
@@ -116,7 +116,7 @@ class CeilingChart(pg.PlotWidget):
                 ys = [100 * (r.value or 0.0) for _, r in pooled]
                 scales.update(s for s, _ in pooled)
                 self.plot(xs, ys, pen=pg.mkPen(colour, width=2, style=style), symbol="o", symbolBrush=colour,
-                          symbolSize=8, name=f"{model} · {budget}")
+                          symbolSize=8, name=model if budget == "turns" else None)  # one legend entry a model
                 self.lines.append((model, budget))
         self.getAxis("bottom").setTicks([[(math.log2(s), f"×{s:g}") for s in sorted(scales)]])
 

@@ -76,7 +76,7 @@ class TuningView(QWidget):
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(self.sweep_chart)
         body.addWidget(self.tables)
-        body.setSizes([400, 300])
+        body.setSizes([360, 360])
         layout = QVBoxLayout(self)
         layout.addWidget(self.hint)
         layout.addLayout(bar)
@@ -94,7 +94,7 @@ class TuningView(QWidget):
         self.sweep_model.clear()
         for sweep in tuning.sweeps:
             self.sweep_model.addItem(sweep_title(sweep))
-        self.sweep_model.setEnabled(len(tuning.sweeps) > 1)
+        self.sweep_model.setEnabled(bool(tuning.sweeps))
         self.sweep_model.blockSignals(False)
         self._show_sweep()
         self.ceiling_chart.show_ceilings(tuning.ceilings)

@@ -58,8 +58,18 @@ PROFILES: dict[str, SimProfile] = {
             0.0,
             "7B",
         ),
+        SimProfile(
+            "overthinker",
+            "reasons at length before every step and runs out of tokens: "
+            "a bigger token budget, or thinking off, fixes it",
+            90.0,
+            0.0,
+            "14B",
+        ),
     )
 }
+OVERTHINK_TOKENS = 9_000  # per turn: two turns overrun a 16,000-token budget, not a 32,000 one
+OVERTHINK_SLEEP_CAP_S = 0.8  # keep the demo moving at realistic pace
 
 # Not listed as demo models: used by the task fairness tests and benchmarks.
 HIDDEN_PROFILES: dict[str, SimProfile] = {
@@ -125,6 +135,15 @@ class SimulatedProvider(Provider):
                 tokens += 1
                 self._sleep(delay)
                 yield TextChunk(piece, thinking=True)
+        elif profile.name == "overthinker" and request.settings.think is not False:
+            # long hidden reasoning: counted in full, streamed as a short summary
+            cap = request.settings.max_tokens
+            self._sleep(min(delay * OVERTHINK_TOKENS, OVERTHINK_SLEEP_CAP_S))
+            yield TextChunk("Considering every possibility at length before acting…", thinking=True)
+            if cap is not None and cap <= OVERTHINK_TOKENS:  # cut off, as a server stops at its cap
+                yield TurnDone(Usage(completion_tokens=cap, tokens_per_s=profile.tokens_per_s, done_reason="length"))
+                return
+            tokens += OVERTHINK_TOKENS
         if profile.name == "text-caller" and step.calls:
             text = "\n".join(render_call(n, a, CallSource.TOOL_CALL_TAG) for n, a in step.calls)
         else:
@@ -147,7 +166,8 @@ class SimulatedProvider(Provider):
             Usage(
                 prompt_tokens=prompt_tokens,
                 completion_tokens=tokens,
-                tokens_per_s=profile.tokens_per_s if not self.pace else tokens / elapsed,
+                tokens_per_s=profile.tokens_per_s if not self.pace or tokens > elapsed * profile.tokens_per_s * 2
+                else tokens / elapsed,
                 load_s=0.0,
                 done_reason="stop",
             )

@@ -142,10 +142,10 @@ class Repository(BrowsingQueries):
         pending (their partial transcripts are replaced when they run again).
         """
         with self._db.plan_lock, self._db.sessions.begin() as session:
-            running = select(RunRow.id).where(RunRow.status == "running")
+            stale = select(RunRow.id).where(RunRow.status == "running")
             if run_ids is not None:
-                running = running.where(RunRow.id.in_(list(run_ids)))
-            ids = list(session.scalars(running))
+                stale = stale.where(RunRow.id.in_(list(run_ids)))
+            ids = list(session.scalars(stale))
             if ids:
                 session.execute(update(RunRow).where(RunRow.id.in_(ids)).values(status="interrupted"))
                 cut_off = AttemptRow.run_id.in_(ids), AttemptRow.status == "running"

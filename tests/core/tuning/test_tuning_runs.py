@@ -130,3 +130,20 @@ def test_exports_carry_the_sweep_and_the_ceilings(engine: Engine, tmp_path: Path
     assert tuning["sweeps"][0]["factors"][0]["winner"] == "0.2"
     assert tuning["ceilings"][0]["ceiling"] == "turn ceiling"
     assert tuning["ceilings"][0]["turns"]["2"]["passed"] == 3
+
+
+def test_the_simulated_overthinker_shows_a_token_ceiling_and_a_thinking_winner(tmp_path: Path) -> None:
+    with Engine(db_path=tmp_path / "sim.db", settings=AppSettings(), simulated_pace=0.0) as sim:
+        tasks = sim.catalog.tasks("readiness", "basic")[:3]
+        model = sim.parse_model("sim:overthinker")
+        first = sim.plan([model], tasks, repeats=3)
+        sim.execute(first, CancelToken())
+        assert sim.repository.run_summary(first.run_id).passed == 0
+        ceiling = sim.plan_ceiling([first.run_id])
+        sim.execute(ceiling, CancelToken())
+        report = build_report(sim.repository, [ceiling.run_id]).tuning
+        assert {d.ceiling for d in report.ceilings} == {Ceiling.TOKEN}
+        sweep = sim.plan_sweep(model, tasks, SweepSpec(AttemptSettings(), {Factor.THINKING: [False]}, repeats=3))
+        sim.execute(sweep, CancelToken())
+        [analysis] = build_report(sim.repository, [sweep.run_id]).tuning.sweeps
+        assert analysis.winners == {Factor.THINKING: False}
