@@ -25,7 +25,22 @@ from app.core.events import (
 from app.core.outcomes import Outcome
 from app.core.plan import AttemptSpec
 
-Cell = tuple[str, str]  # (task id, model label)
+Cell = tuple[str, str]  # (task id, column: the model label, and its settings cell in a sweep)
+
+
+def column_labels(attempts: Sequence[AttemptSpec]) -> dict[str, str]:
+    """Attempt id → grid column: the model, or "model · cell" where a model runs several
+    settings cells (a sweep), so each cell fills its own column."""
+    names: dict[str, dict[str, str]] = {}  # model → settings key → cell label
+    for a in attempts:
+        cells = names.setdefault(a.model.label, {})
+        cells[a.settings.key()] = max(cells.get(a.settings.key(), ""), a.settings.label)
+    columns = {}
+    for a in attempts:
+        cells = names[a.model.label]
+        label = cells[a.settings.key()] or a.settings.key()[:6]
+        columns[a.attempt_id] = a.model.label if len(cells) == 1 else f"{a.model.label} · {label}"
+    return columns
 
 
 class AttemptStatus(Enum):
@@ -81,11 +96,12 @@ class RunState:
         self.name = name
         self.live = live
         self.task_titles = task_titles
-        self.models: list[str] = list(dict.fromkeys(a.model.label for a in attempts))
+        columns = column_labels(attempts)
+        self.models: list[str] = list(dict.fromkeys(columns[a.attempt_id] for a in attempts))
         self.tasks: list[str] = list(dict.fromkeys(a.task_id for a in attempts))
         self.attempts: dict[str, AttemptState] = {
             a.attempt_id: AttemptState(
-                a.attempt_id, a.model.label, a.task_id, a.repeat, events=[] if live else None
+                a.attempt_id, columns[a.attempt_id], a.task_id, a.repeat, events=[] if live else None
             )
             for a in attempts
         }

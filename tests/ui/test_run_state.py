@@ -88,3 +88,20 @@ def test_cancelled_attempts_do_not_count_as_done() -> None:
     state.apply([_started(a0, "a"), _finished(a0, Outcome.CANCELLED)])
     assert state.done == 0
     assert state.attempts[a0].outcome is Outcome.CANCELLED
+
+
+def test_a_sweep_gives_each_settings_cell_its_own_column() -> None:
+    from dataclasses import replace
+
+    from app.core.chat import GenerationSettings
+
+    cold = AttemptSettings(generation=GenerationSettings(temperature=0.0), label="temperature 0")
+    specs = [_spec(0, "a"), replace(_spec(1, "a"), settings=replace(AttemptSettings(), label="baseline")),
+             replace(_spec(2, "a"), settings=cold)]
+    state = RunState(RUN, "sweep", specs, {"a": "Task A"}, live=True)
+    # plain and baseline settings are equal: one column, named by the cell's label
+    assert state.models == ["sim:competent · baseline", "sim:competent · temperature 0"]
+    assert len(state.by_cell[("a", "sim:competent · baseline")]) == 2
+    assert state.by_cell[("a", "sim:competent · temperature 0")] == [specs[2].attempt_id]
+    # one settings cell per model: the column is just the model
+    assert RunState(RUN, "plain", specs[:2], {}, live=True).models == ["sim:competent"]
