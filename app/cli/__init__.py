@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-n", "--repeats", type=int, default=None, help="runs per task (default 3)")
     add_settings_options(run)
     run.add_argument("--concurrency", type=int, help="parallel attempts per host")
+    run.add_argument(
+        "--co-resident",
+        action="store_true",
+        help="keep two models loaded on each host and alternate their attempts "
+        "(Ollama needs OLLAMA_MAX_LOADED_MODELS of 2 or more)",
+    )
     run.add_argument("--pace", type=float, help="simulated models' speed: 1 realistic, 0 instant")
     run.add_argument("--host", action="append", default=[], help="extra Ollama host URL")
     run.add_argument("--openai", action="append", default=[], help="extra OpenAI-compatible base URL")

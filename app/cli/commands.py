@@ -24,6 +24,7 @@ from app.core.events import event_to_dict
 from app.core.outcomes import ToolMode
 from app.core.plan import AttemptSettings
 from app.core.run_owner import interrupt_orphaned_runs
+from app.core.runner import host_key
 from app.core.tasks.loader import TaskLoadError, load_catalog
 
 
@@ -192,6 +193,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         options = engine.runner_options()
         if args.concurrency:
             options = options.with_concurrency(args.concurrency)
+        if args.co_resident:
+            options = options.with_co_resident(host_key(m.provider, m.host) for m in plan.models)
         cancel = CancelToken()
         progress = ProgressPrinter(plan, stream=sys.stderr)
         unsubscribe = engine.bus.subscribe(progress.on_event)

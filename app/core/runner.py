@@ -92,6 +92,10 @@ class RunnerOptions:
         """The same options with ``workers`` parallel attempts on every (non-simulated) host."""
         return replace(self, concurrency=workers, host_concurrency={})
 
+    def with_co_resident(self, keys: Iterable[str]) -> RunnerOptions:
+        """The same options with these hosts (``host_key``) also keeping two models loaded."""
+        return replace(self, co_resident_hosts=self.co_resident_hosts | frozenset(keys))
+
 
 class HostQueue:
     """One host's attempts as a sequence of batches: one model's attempts, or a co-resident

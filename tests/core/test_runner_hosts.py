@@ -287,3 +287,22 @@ def test_cancel_releases_a_worker_waiting_at_a_model_boundary(task: Task) -> Non
     cancel.cancel()
     waiter.join(1)
     assert not waiter.is_alive() and results == [None]
+
+
+def test_the_command_line_co_resident_option_alternates_models(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    with _server("llama3.2:3b", "qwen2.5:3b", max_loaded=2) as fake:
+        env = {**os.environ, "AGENTGAP_HOME": str(tmp_path / "home"), "AGENTGAP_CONFIG": str(tmp_path / "s.json"),
+               "OLLAMA_HOST": fake.url}
+        models = [arg for name in fake.models for arg in ("-m", f"{fake.url}/{name}")]
+        result = subprocess.run(
+            [sys.executable, "-m", "app", "--db", str(tmp_path / "r.db"), "run", *models,
+             "--task", WEATHER, "-n", "3", "--co-resident"],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+    assert _model_runs(fake.spans) == ["llama3.2:3b", "qwen2.5:3b"] * 3
+    assert fake.total_loads == 2
