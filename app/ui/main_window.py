@@ -22,6 +22,7 @@ from app.core.config import save_settings
 from app.core.engine import Engine
 from app.core.events import RunFinished
 from app.core.modelref import ModelRef
+from app.core.providers.base import ProviderKind
 from app.core.plan import RunPlan
 from app.ui.bridge import EventBridge
 from app.ui.compare_page import ComparePage
@@ -204,17 +205,21 @@ class MainWindow(QMainWindow):
         info = request.model
         ref = ModelRef(info.provider, info.host, info.name)
         engine = self.engine
+        attempts = len(request.spec.cells()) * len(request.tasks) * request.spec.repeats
         self.start_planned(
             "Start sweep",
             lambda: engine.plan_sweep(ref, list(request.tasks), request.spec, name=request.name, digests={ref: info.digest}),
+            cloud=([info.provider], attempts),
         )
 
     @Slot(str, object)
-    def start_planned(self, title: str, make_plan: Callable[[], RunPlan]) -> None:
+    def start_planned(
+        self, title: str, make_plan: Callable[[], RunPlan], cloud: tuple[list[ProviderKind], int | None] = ([], None)
+    ) -> None:
         if self.controller.running:
             self._on_launch_failed(title, "A run is in progress; cancel it or wait for it to finish.")
             return
-        if self.launcher.launch_planned(title, make_plan):
+        if self.launcher.launch_planned(title, make_plan, cloud=cloud):
             self.setup_page.set_run_active(True)
             self.statusBar().showMessage("Storing the plan…", 3000)
 

@@ -78,8 +78,17 @@ class RunLauncher(QObject):
 
         return self._start("Start run", work, self._on_launch_ready)
 
-    def launch_planned(self, title: str, make_plan: Callable[[], RunPlan]) -> bool:
-        """Store a plan built by ``make_plan`` on the worker (sweeps, ceilings, follow-ups)."""
+    def launch_planned(
+        self,
+        title: str,
+        make_plan: Callable[[], RunPlan],
+        *,
+        cloud: tuple[list[ProviderKind], int | None] = ([], None),
+    ) -> bool:
+        """Store a plan built by ``make_plan`` on the worker (sweeps, ceilings, follow-ups);
+        ``cloud`` names the providers and attempt count the cost notice must cover."""
+        if self._call is not None or not self._cloud_agreed(*cloud):
+            return False
 
         def work() -> tuple[RunPlan, RunState, bool]:
             plan = make_plan()

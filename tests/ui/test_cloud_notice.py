@@ -107,3 +107,23 @@ def test_local_runs_never_ask(qtbot: QtBot, window: QWidget, tmp_path: Path, set
         with qtbot.waitSignal(launcher.launch_ready, timeout=10_000):
             assert launcher.plan(_request(engine, LOCAL)) is True
         assert launcher.wait(5)
+
+
+def test_a_sweep_of_a_cloud_model_asks_first(qtbot: QtBot, window: QWidget, tmp_path: Path, settings: AppSettings) -> None:
+    with Engine(db_path=tmp_path / "c.db", settings=settings) as engine:
+        launcher = RunLauncher(engine, window)
+        asked: list[tuple[list[ProviderKind], int | None]] = []
+
+        def decline(kinds: list[ProviderKind], attempts: int | None, parent: QWidget | None) -> bool:
+            asked.append((kinds, attempts))
+            return False
+
+        launcher.confirm_cloud = decline
+        planned: list[bool] = []
+        assert launcher.launch_planned("Start sweep", lambda: planned.append(True) or None, cloud=([ProviderKind.ANTHROPIC], 18)) is False  # type: ignore[func-returns-value, arg-type]
+        assert asked == [([ProviderKind.ANTHROPIC], 18)] and not planned and not launcher.busy
+        task = engine.catalog.task("readiness.single-tool.weather")
+        local = lambda: engine.plan([engine.parse_model("sim:competent")], [task], repeats=3)  # noqa: E731
+        with qtbot.waitSignal(launcher.launch_ready, timeout=10_000):
+            assert launcher.launch_planned("Find budget ceilings", local) is True
+        assert len(asked) == 1  # local plans never ask
