@@ -22,8 +22,8 @@ from app.core.config import save_settings
 from app.core.engine import Engine
 from app.core.events import RunFinished
 from app.core.modelref import ModelRef
-from app.core.providers.base import ProviderKind
 from app.core.plan import RunPlan
+from app.core.providers.base import ProviderKind
 from app.ui.bridge import EventBridge
 from app.ui.compare_page import ComparePage
 from app.ui.history_page import HistoryPage
