@@ -123,7 +123,9 @@ class ComparePage(QWidget):
         ]
 
     def compare(self, run_ids: list[str]) -> None:
+        self.tuning.set_has_runs(bool(run_ids))
         if not run_ids:
+            self._compared = []
             self.status.setText("Nothing selected yet.")
             return
         self.status.setText("Computing…")

@@ -40,6 +40,8 @@ class TuningView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tuning = TuningReport()
+        self._can_queue = True
+        self._has_runs = False
         self.hint = QLabel(EMPTY_HINT)
         self.hint.setWordWrap(True)
         self.sweep_model = QComboBox()
@@ -84,8 +86,14 @@ class TuningView(QWidget):
         self.show_tuning(TuningReport())
 
     def set_can_queue(self, can: bool) -> None:
-        self.ceiling_button.setEnabled(can)
-        self._update_winners_button()
+        """False while a run is in progress: one run at a time."""
+        self._can_queue = can
+        self._update_buttons()
+
+    def set_has_runs(self, has: bool) -> None:
+        """False while no run is ticked: nothing to find ceilings in."""
+        self._has_runs = has
+        self._update_buttons()
 
     def show_tuning(self, tuning: TuningReport) -> None:
         self.tuning = tuning
@@ -125,12 +133,14 @@ class TuningView(QWidget):
             self._set(self.sweep_table, r, [factor, label, _count(rate), _interval(rate), verdict.value])
             self.sweep_table.item(r, 4).setForeground(QColor(VERDICT_COLOURS[verdict]))
         self.sweep_table.resizeColumnsToContents()
-        self._update_winners_button()
+        self._update_buttons()
 
-    def _update_winners_button(self) -> None:
+    def _update_buttons(self) -> None:
+        ready = self._can_queue and self._has_runs
+        self.ceiling_button.setEnabled(ready)
         sweep = self.current_sweep()
         pending = sweep is not None and sweep.all_winners_settings() is not None
-        self.winners_button.setEnabled(pending and self.ceiling_button.isEnabled())
+        self.winners_button.setEnabled(pending and ready)
         if sweep is None:
             self.winners_button.setToolTip("No sweep among the ticked runs")
         elif not sweep.winners:

@@ -100,6 +100,9 @@ def test_find_budget_ceilings_runs_and_labels_failures(open_window: WindowFactor
 
     _compare_all(window, qtbot)
     ceilings = view.tuning.ceilings
+    window.compare_page.runs.item(0).setCheckState(Qt.CheckState.Unchecked)
+    window.compare_page.runs.item(1).setCheckState(Qt.CheckState.Unchecked)
+    assert not view.ceiling_button.isEnabled()  # nothing ticked: nothing to sweep
     assert ceilings and {d.model for d in ceilings} >= {"sim:looper"}
     assert all(d.ceiling is Ceiling.CAPABILITY for d in ceilings if d.model == "sim:looper")
     assert view.ceiling_table.rowCount() == len(ceilings)
