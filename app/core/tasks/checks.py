@@ -81,21 +81,53 @@ def call_shortfall(check: ToolCallsCheck, calls: Sequence[ToolCall]) -> CallShor
 
     In ``sequence`` order each expected call must come after the one matched before it.
     """
+    if check.order != "sequence":
+        matched, missing = _match_any_order(check.calls, calls)
+        if missing is not None:
+            return _why_missing(check.calls[missing], calls, range(len(calls)), set(matched))
+        return _count_shortfall(check, calls)
     used: set[int] = set()
     after = 0
     for expected in check.calls:
-        window = range(after, len(calls)) if check.order == "sequence" else range(len(calls))
+        window = range(after, len(calls))
         index = _find(expected, calls, window, used)
         if index is None:
             return _why_missing(expected, calls, window, used)
         used.add(index)
-        if check.order == "sequence":
-            after = index + 1
+        after = index + 1  # in a sequence the earliest match leaves the most room after it
+    return _count_shortfall(check, calls)
+
+
+def _count_shortfall(check: ToolCallsCheck, calls: Sequence[ToolCall]) -> CallShortfall | None:
     if not check.allow_extra and len(calls) != len(check.calls):
         return CallShortfall(
             Outcome.UNWANTED_CALL, f"expected {len(check.calls)} call(s), made {len(calls)}"
         )
     return None
+
+
+def _match_any_order(
+    expected: Sequence[ExpectedCall], calls: Sequence[ToolCall]
+) -> tuple[dict[int, int], int | None]:
+    """A matching of expected calls to distinct calls (augmenting paths, so a loose
+    expectation never takes the only call a strict one could use); returns call index →
+    expected index, and the first expected call left unmatched, if any."""
+    owner: dict[int, int] = {}
+
+    def place(wanted: int, seen: set[int]) -> bool:
+        for index, call in enumerate(calls):
+            if index in seen or not _matches(expected[wanted], call):
+                continue
+            seen.add(index)
+            if index not in owner or place(owner[index], seen):
+                owner[index] = wanted
+                return True
+        return False
+
+    for wanted in range(len(expected)):
+        if not place(wanted, set()):
+            return owner, wanted
+    return owner, None
 
 
 def _find(

@@ -109,3 +109,13 @@ def test_an_api_chain_attempt_that_stops_early_is_scored_as_a_missing_call() -> 
         results = run_checks(task.spec.checks, trace, env)
     verdict = score_attempt(task.spec, trace, results, task.spec.checks)
     assert verdict.outcome is Outcome.NO_TOOL_CALL
+
+
+def test_any_order_finds_a_matching_where_first_come_would_not() -> None:
+    # the loose expectation must not take the only call the strict one can use
+    check = _check(("get_weather", {}), ("get_weather", {"city": "Paris"}), order="any")
+    assert call_shortfall(check, [_call("get_weather", city="Paris"), _call("get_weather", city="London")]) is None
+    short = call_shortfall(check, [_call("get_weather", city="Rome"), _call("get_weather", city="London")])
+    assert short is not None and short.outcome is Outcome.BAD_ARGUMENTS
+    assert call_shortfall(_check(("get_weather", {}), order="any", allow_extra=False),
+                          [_call("get_weather", city="Rome"), _call("get_weather", city="Oslo")]) is not None
