@@ -61,11 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--openai", action="append", default=[], help="extra OpenAI-compatible base URL")
     run.add_argument("--name", default="")
     run.add_argument("--resume", metavar="RUN", help="finish an interrupted run")
-    run.add_argument(
-        "--accept-cloud",
-        action="store_true",
-        help="agree to the cloud notice (what anthropic:/openai-cloud: models are sent, and that they are billed); remembered",
-    )
+    add_accept_cloud_option(run)
     run.add_argument("--json", action="store_true", help="print results as JSON on stdout")
 
     runs = sub.add_parser("runs", help="list past runs")
@@ -92,6 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_tuning_commands(sub)
     return parser
+
+
+def add_accept_cloud_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--accept-cloud",
+        action="store_true",
+        help="agree to the cloud notice (what anthropic:/openai-cloud: models are sent, and that they are billed); remembered",
+    )
 
 
 def add_settings_options(parser: argparse.ArgumentParser) -> None:

@@ -185,7 +185,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.resume:
             interrupt_orphaned_runs(engine.repository)
             plan = _resumable_plan(engine, args.resume)
-            _require_cloud_notice(engine, [m.provider for m in plan.models], None, args.accept_cloud)
+            require_cloud_notice(engine, [m.provider for m in plan.models], None, args.accept_cloud)
             resume = True
         else:
             plan = _new_plan(engine, args)
@@ -215,6 +215,19 @@ def _new_plan(engine: Engine, args: argparse.Namespace) -> Any:
         models = [engine.parse_model(m) for m in args.model]
     except ValueError as error:
         raise UserError(str(error)) from error
+    tasks = selected_tasks(engine, args)
+    repeats = args.repeats or engine.settings.repeats
+    if repeats < 1:
+        raise UserError("-n must be at least 1")
+    kinds = [m.provider for m in models]
+    require_cloud_notice(engine, kinds, cloud_attempts(kinds, len(tasks) * repeats), args.accept_cloud)
+    digests = _digests(engine, models)
+    settings = _attempt_settings(args, engine.settings)
+    return engine.plan(models, tasks, repeats=repeats, settings=[settings], name=args.name, digests=digests)
+
+
+def selected_tasks(engine: Engine, args: argparse.Namespace) -> list[Any]:
+    """The tasks named by --suite, --tier and --task; none is a clear error."""
     for error in engine.catalog.errors:
         print(f"warning: {error}", file=sys.stderr)
     try:
@@ -223,17 +236,10 @@ def _new_plan(engine: Engine, args: argparse.Namespace) -> Any:
         raise UserError(str(error.args[0])) from error
     if not tasks:
         raise UserError("no tasks match; see `agentgap tasks list`")
-    repeats = args.repeats or engine.settings.repeats
-    if repeats < 1:
-        raise UserError("-n must be at least 1")
-    kinds = [m.provider for m in models]
-    _require_cloud_notice(engine, kinds, cloud_attempts(kinds, len(tasks) * repeats), args.accept_cloud)
-    digests = _digests(engine, models)
-    settings = _attempt_settings(args, engine.settings)
-    return engine.plan(models, tasks, repeats=repeats, settings=[settings], name=args.name, digests=digests)
+    return list(tasks)
 
 
-def _require_cloud_notice(engine: Engine, kinds: list[Any], attempts: int | None, accept: bool) -> None:
+def require_cloud_notice(engine: Engine, kinds: list[Any], attempts: int | None, accept: bool) -> None:
     """A plan with a cloud model runs only once the notice was accepted (``--accept-cloud``,
     remembered in the settings file)."""
     if not any(is_cloud(kind) for kind in kinds):

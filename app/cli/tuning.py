@@ -9,6 +9,7 @@ from typing import Any
 
 from app.cli.output import ProgressPrinter, table
 from app.core.cancel import CancelToken
+from app.core.cloud_notice import cloud_attempts
 from app.core.engine import Engine
 from app.core.plan import RunPlan
 from app.core.reports.data import build_report
@@ -21,7 +22,7 @@ COMMANDS = ("sweep", "ceiling", "tune")
 
 
 def add_tuning_commands(sub: Any) -> None:
-    from app.cli import add_settings_options
+    from app.cli import add_accept_cloud_option, add_settings_options
 
     factors = ", ".join(f"{f.value} ({f.hint})" for f in Factor)
     sweep = sub.add_parser(
@@ -41,6 +42,7 @@ def add_tuning_commands(sub: Any) -> None:
     sweep.add_argument("--dry-run", action="store_true", help="print the cells and the attempt count, run nothing")
     sweep.add_argument("--pace", type=float, help="simulated models' speed: 1 realistic, 0 instant")
     sweep.add_argument("--json", action="store_true")
+    add_accept_cloud_option(sweep)
     add_settings_options(sweep)
 
     ceiling = sub.add_parser(
@@ -63,7 +65,14 @@ def add_tuning_commands(sub: Any) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from app.cli.commands import UserError, _attempt_settings, _digests, _engine
+    from app.cli.commands import (
+        UserError,
+        _attempt_settings,
+        _digests,
+        _engine,
+        require_cloud_notice,
+        selected_tasks,
+    )
 
     try:
         factors = dict(parse_factor_option(v) for v in args.vary)
@@ -73,12 +82,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise UserError("name at least one factor with --vary FACTOR=V1,V2 (see `agentgap sweep --help`)")
     with _engine(args, pace=_pace(args)) as engine:
         model = _model(engine, args.model)
-        try:
-            tasks = engine.catalog.select(args.suite, args.tier, args.task)
-        except KeyError as error:
-            raise UserError(str(error.args[0])) from error
-        if not tasks:
-            raise UserError("no tasks match; see `agentgap tasks list`")
+        tasks = selected_tasks(engine, args)
         spec = SweepSpec(_attempt_settings(args, engine.settings), factors, args.repeats)
         try:
             cells = spec.cells()
@@ -91,6 +95,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
         if args.dry_run:
             return 0
+        attempts = len(cells) * len(tasks) * args.repeats
+        require_cloud_notice(engine, [model.provider], cloud_attempts([model.provider], attempts), args.accept_cloud)
         plan = engine.plan_sweep(model, tasks, spec, name=args.name, digests=_digests(engine, [model]))
         return _execute_and_show(engine, [plan], args.json)
 

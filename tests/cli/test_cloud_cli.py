@@ -88,3 +88,20 @@ def test_models_lists_cloud_models_marked_as_cloud(fake: FakeAnthropic, tmp_path
     out = capsys.readouterr().out
     assert f"{MODEL}  (cloud)" in out
     assert [r.path for r in fake.received] == ["/v1/models"]
+
+
+def test_a_sweep_of_a_cloud_model_needs_the_notice_too(
+    fake: FakeAnthropic, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sweep = ["--db", str(tmp_path / "runs.db"), "sweep", "-m", MODEL, "--task", "readiness.single-tool.weather",
+             "--vary", "temperature=0.2"]
+    assert run_cli(sweep) == 2
+    refused = capsys.readouterr().err
+    assert "6 cloud attempts" in refused and "--accept-cloud" in refused
+    assert fake.received == []
+    assert run_cli([*sweep, "--accept-cloud", "--json"]) == 0
+    [analysis] = json.loads(capsys.readouterr().out)["sweeps"]
+    assert analysis["model"] == MODEL and analysis["baseline"]["passed"] == 3
+    [temperature] = analysis["factors"]
+    assert [p["passed"] for p in temperature["points"]] == [3, 3]  # both cells ran
+    assert [r.body.get("temperature") for r in fake.messages_requests].count(0.2) == 6  # two turns × 3

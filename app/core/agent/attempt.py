@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,8 @@ from app.core.tasks.checks import run_checks
 from app.core.tasks.environment import TaskEnvironment
 from app.core.tasks.loader import Task
 from app.core.tasks.schema import Budgets
+
+log = logging.getLogger(__name__)
 
 DEFAULT_INFRA_RETRIES = 2
 RETRY_BACKOFF_S = (0.5, 2.0, 5.0)
@@ -152,6 +155,11 @@ def _one_try(
             trace.stop = StopReason.INFRA_ERROR
             trace.stop_detail = error.message
             retryable = error.retryable
+        except Exception as error:  # a provider bug must cost one attempt, never the run
+            log.exception("attempt %s failed unexpectedly", spec.attempt_id)
+            trace = loop.trace
+            trace.stop = StopReason.INFRA_ERROR
+            trace.stop_detail = f"unexpected error in the {provider.kind.value} provider: {type(error).__name__}: {error}"
         checks_started = time.perf_counter()
         if trace.stop in (StopReason.INFRA_ERROR, StopReason.CANCELLED):
             results: list[CheckOutcome] = []

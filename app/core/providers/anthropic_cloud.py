@@ -154,7 +154,8 @@ def request_params(request: ChatRequest) -> dict[str, Any]:
         ]
         params["tool_choice"] = {"type": _TOOL_CHOICE[request.tool_choice]}
     if settings.temperature is not None:
-        params["temperature"] = min(max(settings.temperature, 0.0), 1.0)
+        # the API field, sent as is: newer SDKs no longer take it as an argument
+        params["extra_body"] = {"temperature": min(max(settings.temperature, 0.0), 1.0)}
     return params
 
 

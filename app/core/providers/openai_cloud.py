@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from app.core.chat import ChatRequest, NativeCallsChunk, StreamChunk, TurnDone
 from app.core.providers.base import HostStatus, ModelInfo, ProviderError, ProviderKind
 from app.core.providers.cloud import CloudProvider
-from app.core.providers.openai_compat import turn_usage, wire_message
+from app.core.providers.openai_compat import request_body, turn_usage
 from app.core.providers.sse import StreamFold
 from app.core.secrets import redact
 
@@ -126,25 +126,12 @@ class OpenAICloudProvider(CloudProvider["openai.OpenAI"]):
 
 
 def request_params(request: ChatRequest) -> dict[str, Any]:
-    """Keyword arguments of a streamed ``chat.completions.create``."""
-    params: dict[str, Any] = {
-        "model": request.model,
-        "messages": [wire_message(m) for m in request.messages],
-        "stream": True,
-        "stream_options": {"include_usage": True},
-    }
-    if request.tools:
-        params["tools"] = [tool.to_openai() for tool in request.tools]
-        params["tool_choice"] = request.tool_choice
-        params["parallel_tool_calls"] = True
-    settings = request.settings
-    for key, value in (
-        ("temperature", settings.temperature),
-        ("seed", settings.seed),
-        ("max_completion_tokens", settings.max_tokens),
-    ):
-        if value is not None:
-            params[key] = value
+    """Keyword arguments of a streamed ``chat.completions.create``: a local server's body,
+    with the cap as ``max_completion_tokens`` and no chat-template switches."""
+    params = request_body(request)
+    params.pop("chat_template_kwargs", None)
+    if "max_tokens" in params:
+        params["max_completion_tokens"] = params.pop("max_tokens")
     return params
 
 

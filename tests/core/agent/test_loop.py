@@ -220,3 +220,12 @@ def test_infra_errors_are_retried_then_excluded(catalog: Catalog) -> None:
     finished, _ = _attempt(_task(catalog, WEATHER), unknown)
     assert finished.outcome is Outcome.INFRA_ERROR and finished.infra_retries == 0
     assert "not found" in finished.detail
+
+
+def test_a_provider_bug_costs_one_attempt_not_the_run(catalog: Catalog) -> None:
+    def broken(request: object) -> Turn:
+        raise TypeError("create() got an unexpected keyword argument 'temperature'")
+
+    finished, _ = _attempt(_task(catalog, WEATHER), ScriptedProvider(responder=broken))
+    assert finished.outcome is Outcome.INFRA_ERROR  # never counted against the model
+    assert "unexpected error in the sim provider: TypeError" in finished.detail

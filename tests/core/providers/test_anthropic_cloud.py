@@ -246,7 +246,7 @@ def test_settings_map_to_anthropic_params() -> None:
         ChatRequest(model=MODEL, messages=(Message("user", "hi"),), tools=(WEATHER,), tool_choice="required",
                     settings=GenerationSettings(temperature=1.4, seed=7, num_ctx=4096, think=True))
     )
-    assert params["tool_choice"] == {"type": "any"} and params["temperature"] == 1.0
+    assert params["tool_choice"] == {"type": "any"} and params["extra_body"] == {"temperature": 1.0}
     assert params["max_tokens"] == 4096 and "system" not in params
     assert not {"seed", "num_ctx", "thinking"} & set(params)
 
