@@ -155,13 +155,10 @@ class Engine:
             raise LookupError(f"{model_label} did not run in {', '.join(run_ids)}")
         own = [a for a in specs if a.model.label == model_label]
         tasks = self._tasks_for(own)
-        repeats = len({(a.settings.key(), a.repeat) for a in own if a.task_id == own[0].task_id}) // max(
-            1, len({a.settings.key() for a in own})
-        )
         plan = plan_run(
             [refs[model_label]],
             tasks,
-            repeats=max(MIN_REPEATS, repeats),
+            repeats=max(MIN_REPEATS, 1 + max(a.repeat for a in own)),
             settings=settings,
             name=name,
             digests={refs[model_label]: own[0].model_digest},

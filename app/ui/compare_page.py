@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.engine import Engine
+from app.core.plan import AttemptSettings
 from app.core.reports.data import ReportData, build_report
 from app.ui.attempt_browser import AttemptBrowser
 from app.ui.compare_charts import (
@@ -194,12 +195,12 @@ class ComparePage(QWidget):
             self.plan_requested.emit("Find budget ceilings", lambda: engine.plan_ceiling(run_ids))
 
     @Slot(str, object)
-    def request_winners_run(self, model: str, settings: object) -> None:
+    def request_winners_run(self, model: str, settings: AttemptSettings) -> None:
         """The all-winners combination, with the sweep's tasks and N."""
         engine, run_ids = self._engine, list(self._compared)
         self.plan_requested.emit(
             "Run all winners",
-            lambda: engine.plan_follow_up(run_ids, model, [settings], name=f"all winners · {model}"),  # type: ignore[list-item]
+            lambda: engine.plan_follow_up(run_ids, model, [settings], name=f"all winners · {model}"),
         )
 
     @Slot(str, str)

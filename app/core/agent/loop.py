@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from app.core.agent.prompts import prompted_tool_result, with_required_call_note
+from app.core.agent.prompts import prompted_tool_result
 from app.core.agent.trace import AttemptTrace, RejectedCall, StopReason
 from app.core.cancel import Cancelled, CancelToken
 from app.core.chat import (
@@ -112,8 +112,6 @@ class AgentLoop:
 
     def run(self, messages: list[Message]) -> AttemptTrace:
         deadline = time.monotonic() + self.limits.max_seconds
-        if self.tool_choice == "required" and not self._can_force_a_call():
-            messages[:] = with_required_call_note(messages)
         repeats, last_signature = 0, ""
         try:
             while True:
@@ -145,9 +143,6 @@ class AgentLoop:
     def _stop(self, reason: StopReason, detail: str) -> None:
         self.trace.stop = reason
         self.trace.stop_detail = detail
-
-    def _can_force_a_call(self) -> bool:
-        return can_force_a_call(self.mode, self.provider)
 
     def _turn_tool_choice(self) -> ToolChoice:
         """``required`` holds until the first valid call is made; after that the model must

@@ -129,6 +129,7 @@ class SimulatedProvider(Provider):
     ) -> Iterator[StreamChunk]:
         delay = self.pace / profile.tokens_per_s if self.pace else 0.0
         tokens = 0
+        hidden = False
         started = time.perf_counter()
         if request.settings.think:
             for piece in _pieces("Let me work out which tool this needs."):
@@ -144,6 +145,7 @@ class SimulatedProvider(Provider):
                 yield TurnDone(Usage(completion_tokens=cap, tokens_per_s=profile.tokens_per_s, done_reason="length"))
                 return
             tokens += OVERTHINK_TOKENS
+            hidden = True
         if profile.name == "text-caller" and step.calls:
             text = "\n".join(render_call(n, a, CallSource.TOOL_CALL_TAG) for n, a in step.calls)
         else:
@@ -166,8 +168,8 @@ class SimulatedProvider(Provider):
             Usage(
                 prompt_tokens=prompt_tokens,
                 completion_tokens=tokens,
-                tokens_per_s=profile.tokens_per_s if not self.pace or tokens > elapsed * profile.tokens_per_s * 2
-                else tokens / elapsed,
+                # measured when paced, except over hidden reasoning whose wait is shortened
+                tokens_per_s=tokens / elapsed if self.pace and not hidden else profile.tokens_per_s,
                 load_s=0.0,
                 done_reason="stop",
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from app.core.metrics import Rate
@@ -63,31 +63,36 @@ def _budgets_only(sweep: SweepAnalysis) -> bool:
 
 
 def _model_cells(stats: Sequence[CellStats], settings: Mapping[str, AttemptSettings]) -> list[CellResult]:
-    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    labels: dict[str, str] = {}
-    for s in stats:
-        if s.settings_key in settings:
-            counts = sums[(s.model, s.settings_key)]
-            counts[0] += s.passed
-            counts[1] += s.scored
-            labels[s.settings_key] = max(labels.get(s.settings_key, ""), s.settings_label)
     return [
-        CellResult(model, replace(settings[key], label=labels[key]), Rate(p, n)) for (model, key), (p, n) in sums.items()
+        CellResult(model, cell, rate) for (model, _), cell, rate in _summed(stats, settings, lambda s: (s.model, ""))
     ]
 
 
 def _task_cells(stats: Sequence[CellStats], settings: Mapping[str, AttemptSettings]) -> list[TaskCell]:
-    sums: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    return [
+        TaskCell(model, task, cell, rate)
+        for (model, task), cell, rate in _summed(stats, settings, lambda s: (s.model, s.task_id))
+    ]
+
+
+def _summed(
+    stats: Sequence[CellStats],
+    settings: Mapping[str, AttemptSettings],
+    group: Callable[[CellStats], tuple[str, str]],
+) -> list[tuple[tuple[str, str], AttemptSettings, Rate]]:
+    """Passes summed per group and settings key, with the settings under the cell's label
+    (one key may hold a plain run's attempts and a sweep's baseline: the label wins)."""
+    sums: dict[tuple[tuple[str, str], str], list[int]] = defaultdict(lambda: [0, 0])
     labels: dict[str, str] = {}
     for s in stats:
         if s.settings_key in settings:
-            counts = sums[(s.model, s.task_id, s.settings_key)]
+            counts = sums[(group(s), s.settings_key)]
             counts[0] += s.passed
             counts[1] += s.scored
             labels[s.settings_key] = max(labels.get(s.settings_key, ""), s.settings_label)
     return [
-        TaskCell(model, task, replace(settings[key], label=labels[key]), Rate(p, n))
-        for (model, task, key), (p, n) in sums.items()
+        (key, replace(settings[settings_key], label=labels[settings_key]), Rate(passed, scored))
+        for (key, settings_key), (passed, scored) in sums.items()
     ]
 
 

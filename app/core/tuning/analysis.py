@@ -76,18 +76,13 @@ class SweepAnalysis:
         return {f.factor: f.winner.value for f in self.factors if f.winner is not None}
 
     def all_winners_settings(self) -> AttemptSettings | None:
-        """The combination to queue next, or None when no factor won or it already ran."""
-        if not self.winners:
+        """The combination to queue next; None with fewer than two winners (one winner is
+        its own factor cell) or when it has run already."""
+        if len(self.winners) < 2:
             return None
         combined = all_winners(self.baseline.settings, self.winners)
         ran = {c.settings.key() for c, _ in self.combinations}
-        if combined.key() in ran or (len(self.winners) == 1 and self._single_winner_ran(combined)):
-            return None
-        return combined
-
-    def _single_winner_ran(self, combined: AttemptSettings) -> bool:
-        """One winner alone is its own factor cell: nothing new to combine."""
-        return any(p.settings_key == combined.key() for f in self.factors for p in f.points)
+        return None if combined.key() in ran else combined
 
 
 def analyse_sweep(cells: Sequence[CellResult]) -> list[SweepAnalysis]:
