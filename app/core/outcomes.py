@@ -19,7 +19,10 @@ class Outcome(StrEnum):
     TIME_BUDGET = "time_budget"
     LOOP = "loop"
     WRONG_RESULT = "wrong_result"
+    CONTEXT_LIMIT = "context_limit"
+    HARNESS_KILLED = "harness_killed"
     INFRA_ERROR = "infra_error"
+    HARNESS_ERROR = "harness_error"
     CANCELLED = "cancelled"
 
     @property
@@ -28,8 +31,13 @@ class Outcome(StrEnum):
 
     @property
     def counts_in_score(self) -> bool:
-        """Infra errors and cancellations never count for or against a model."""
-        return self not in (Outcome.INFRA_ERROR, Outcome.CANCELLED)
+        """Server faults, our own faults and cancellations never count for or against a model."""
+        return self not in (Outcome.INFRA_ERROR, Outcome.HARNESS_ERROR, Outcome.CANCELLED)
+
+    @property
+    def is_harness_fault(self) -> bool:
+        """Our side broke (a check that cannot run, a crash in a tool or the loop): loud, never scored."""
+        return self is Outcome.HARNESS_ERROR
 
     @property
     def is_budget(self) -> bool:
@@ -54,7 +62,10 @@ OUTCOME_DESCRIPTIONS: dict[Outcome, str] = {
     Outcome.TIME_BUDGET: "ran out of wall-clock time before finishing",
     Outcome.LOOP: "repeated the same call with the same result",
     Outcome.WRONG_RESULT: "finished, but the acceptance checks failed",
+    Outcome.CONTEXT_LIMIT: "the server's context window filled before our token budget (raise num_ctx)",
+    Outcome.HARNESS_KILLED: "its commands killed or hung the harness twice (not replayed again)",
     Outcome.INFRA_ERROR: "the server failed (not counted against the model)",
+    Outcome.HARNESS_ERROR: "AgentGap could not judge this attempt (our fault, not counted)",
     Outcome.CANCELLED: "cancelled by the user (not counted)",
 }
 

@@ -22,6 +22,8 @@ FAILURE_COLOURS = {
     Outcome.TIME_BUDGET: "#7dd3fc",
     Outcome.LOOP: "#64748b",
     Outcome.WRONG_RESULT: "#dc2626",
+    Outcome.CONTEXT_LIMIT: "#0f766e",
+    Outcome.HARNESS_KILLED: "#7c2d12",
 }
 
 

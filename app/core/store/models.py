@@ -27,6 +27,8 @@ class RunRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="planned")  # one of RUN_STATUSES
     app_version: Mapped[str] = mapped_column(String(32), default="")
     notes_json: Mapped[str] = mapped_column(Text, default="{}")
+    # how commands and checks were confined: "bubblewrap", "sandbox-exec", "process" ("" before 0004)
+    isolation: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
 
 class ModelRow(Base):
@@ -100,6 +102,7 @@ class AttemptRow(Base):
     load_s: Mapped[float | None] = mapped_column(Float)
     wall_s: Mapped[float | None] = mapped_column(Float)
     harness_s: Mapped[float | None] = mapped_column(Float)
+    context_window: Mapped[int | None] = mapped_column(Integer)  # the server's context in force (num_ctx, n_ctx)
     started_at: Mapped[float | None] = mapped_column(Float)
     finished_at: Mapped[float | None] = mapped_column(Float)
     checks_json: Mapped[str] = mapped_column(Text, default="[]")
