@@ -112,6 +112,7 @@ class AgentLoop:
 
     def run(self, messages: list[Message]) -> AttemptTrace:
         deadline = time.monotonic() + self.limits.max_seconds
+        self.env.set_deadline(deadline)
         repeats, last_signature = 0, ""
         try:
             while True:

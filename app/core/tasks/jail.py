@@ -70,10 +70,9 @@ class JailRefused(Exception):
     """The user asked for a jail and this machine has none."""
 
 
-@functools.cache
 def isolation_level() -> IsolationLevel:
-    """The strongest isolation this machine gives (probed once: a jail that fails to start
-    is not counted). ``AGENTGAP_ISOLATION=process`` forces process isolation only."""
+    """The strongest isolation this machine gives (a jail that fails to start is not
+    counted). ``AGENTGAP_ISOLATION=process`` forces process isolation only."""
     if os.environ.get("AGENTGAP_ISOLATION", "").strip().lower() == "process":
         return IsolationLevel.PROCESS
     if sys.platform.startswith("linux") and _bwrap_works():
@@ -94,6 +93,7 @@ def require_jail_if_asked(require: bool) -> IsolationLevel:
     return level
 
 
+@functools.cache
 def _bwrap_works() -> bool:
     found = shutil.which("bwrap")
     if found is None:
@@ -166,8 +166,8 @@ def _bwrap_options(plan: JailPlan) -> list[str]:
         options += ["--bind", host, inside]
     bound = [*plan.readable, *_SYSTEM_DIRS]
     for secret in plan.hidden:
-        inside = any(secret == b or secret.startswith(b.rstrip("/") + "/") for b in bound)
-        if inside and os.path.isdir(secret):
+        exposed = any(secret == b or secret.startswith(b.rstrip("/") + "/") for b in bound)
+        if exposed and os.path.isdir(secret):
             options += ["--tmpfs", secret, "--remount-ro", secret]
     options += ["--chdir", plan.cwd]
     for key, value in plan.env.items():
