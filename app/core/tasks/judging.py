@@ -86,10 +86,11 @@ def emit():
     sys.stdout.flush()
 namespace = {"__builtins__": builtins}
 try:
-    for name in spec["imports"]:
-        namespace[name.split(".")[0]] = importlib.import_module(name)
     module = importlib.import_module(spec["module"])
     namespace.update({k: v for k, v in vars(module).items() if not k.startswith("__")})
+    for name in spec["imports"]:
+        importlib.import_module(name)
+        namespace[name.split(".")[0]] = sys.modules[name.split(".")[0]]
 except BaseException as error:
     out = [{"raised": type(error).__name__, "message": str(error)[:300], "at": "import"}]
     emit()
@@ -114,6 +115,7 @@ class ProbeCase:
     expr: str
     expect: Any = None
     raises: str | None = None
+    message_contains: str | None = None
 
 
 def run_probe(
@@ -188,7 +190,10 @@ def _shown(got: dict[str, Any]) -> str:
 
 def _case_passed(case: ProbeCase, got: dict[str, Any], tol: float) -> bool:
     if case.raises is not None:
-        return got.get("raised") == case.raises
+        message = str(got.get("message", ""))
+        return got.get("raised") == case.raises and (
+            case.message_contains is None or case.message_contains in message
+        )
     return "value" in got and same_value(case.expect, got["value"], tol)
 
 

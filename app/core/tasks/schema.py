@@ -184,7 +184,8 @@ class ProbeCase(_Strict):
 
     expr: str = Field(min_length=1)
     expect: Any = None
-    raises: str | None = None
+    raises: str | None = None  # the exception's class name, e.g. ValueError
+    message_contains: str | None = None  # with ``raises``: text its message must hold
 
 
 class ProbeCheck(_Check):

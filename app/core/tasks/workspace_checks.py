@@ -114,7 +114,7 @@ def run_hidden(check: CommandCheck, task: Task, workspace: Sandbox) -> tuple[boo
 def probe_check(check: ProbeCheck, answer: str, env: TaskEnvironment) -> tuple[bool, str]:
     """Run the probe's expressions over the final workspace (or the answer's code) in a
     fresh jail; the verdict is computed here from the printed results."""
-    cases = [ProbeCase(c.expr, c.expect, c.raises) for c in check.cases]
+    cases = [ProbeCase(c.expr, c.expect, c.raises, c.message_contains) for c in check.cases]
     if check.module is not None:
         with judging_copy(_sandbox(env).root) as folder:
             return run_probe(folder / "work", check.module, cases, imports=check.imports, tol=check.tol)
