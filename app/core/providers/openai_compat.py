@@ -52,6 +52,7 @@ class OpenAICompatProvider(Provider):
         connect_timeout_s: float = 3.0,
     ) -> None:
         super().__init__(base_url.rstrip("/"))
+        self.secret = api_key or None  # redacted from every error (see Provider.redacted)
         self._timeout_s = timeout_s
         self._connect_timeout_s = connect_timeout_s
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -72,7 +73,7 @@ class OpenAICompatProvider(Provider):
         try:
             listed = self._listed_models()
         except ProviderError as error:
-            return HostStatus(self.kind, self.host, False, error=error.message)
+            return HostStatus(self.kind, self.host, False, error=self.redacted(error).message)
         props = self._props() if len(listed) == 1 else None
         models = tuple(self._model_info(item, props) for item in listed)
         version = _text(props.get("build_info")) if props else None
