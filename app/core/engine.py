@@ -25,6 +25,7 @@ from app.core.runner import Runner, RunnerOptions, host_key, plan_run
 from app.core.store.database import Database, open_database
 from app.core.store.repository import Repository
 from app.core.store.writer import StoreWriter
+from app.core.tasks.jail import require_jail_if_asked
 from app.core.tasks.loader import Catalog, Task, load_catalog
 from app.core.tuning.ceilings import DEFAULT_SCALES, ceiling_sweep
 from app.core.tuning.planning import plan_pairs, plan_sweep
@@ -91,12 +92,14 @@ class Engine:
         digests: dict[ModelRef, str | None] | None = None,
     ) -> RunPlan:
         """Plan a run and store it (every attempt pending) before anything executes."""
+        require_jail_if_asked(self.settings.require_jail)  # refuses before anything is stored
         plan = plan_run(models, tasks, repeats=repeats, settings=settings, name=name, digests=digests)
         self.repository.create_run(plan, {t.id: t for t in tasks})
         return plan
 
     def store_plan(self, plan: RunPlan) -> RunPlan:
         """Store a plan built elsewhere (sweeps, ceilings, follow-ups) before it executes."""
+        require_jail_if_asked(self.settings.require_jail)
         self.repository.create_run(plan, {t.id: t for t in self._tasks_for(plan.attempts)})
         return plan
 

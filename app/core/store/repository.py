@@ -30,6 +30,7 @@ from app.core.store.models import AttemptRow, CellTotalRow, EventRow, ModelRow, 
 from app.core.store.records import AttemptRecord, select_records, to_record
 from app.core.store.summaries import RunSummary, run_summaries_of
 from app.core.store.totals import shift_attempts, shift_run
+from app.core.tasks.jail import isolation_level
 from app.core.tasks.loader import Task
 
 __all__ = ["AttemptRecord", "Repository", "RunSummary", "TaskInfo", "TaskPassRow"]
@@ -86,6 +87,7 @@ class Repository(BrowsingQueries):
                     status="planned",
                     app_version=__version__,
                     notes_json=json.dumps(plan.notes),
+                    isolation=isolation_level().value,
                 )
             )
             model_ids: dict[tuple[ModelRef, str | None], int] = {}
