@@ -169,6 +169,7 @@ def _bwrap_options(plan: JailPlan) -> list[str]:
         exposed = any(secret == b or secret.startswith(b.rstrip("/") + "/") for b in bound)
         if exposed and os.path.isdir(secret):
             options += ["--tmpfs", secret, "--remount-ro", secret]
+    options += ["--remount-ro", "/"]  # the jail's own root: nothing to write outside the binds
     options += ["--chdir", plan.cwd]
     for key, value in plan.env.items():
         options += ["--setenv", key, value]
