@@ -9,6 +9,7 @@ Each method opens its own short session: call them from any thread.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, cast
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from app import __version__
 from app.core.events import Event, event_from_dict
 from app.core.modelref import ModelRef
+from app.core.outcomes import Outcome
 from app.core.plan import AttemptSettings, AttemptSpec, RunPlan
 from app.core.providers.base import ProviderKind
 from app.core.serialization import build_dataclass
@@ -36,6 +38,10 @@ from app.core.tasks.loader import Task
 __all__ = ["AttemptRecord", "Repository", "RunSummary", "TaskInfo", "TaskPassRow"]
 
 _UNFINISHED = ("pending", "running")
+INTERRUPTED_NOTE = "the harness stopped while this attempt ran"
+HARNESS_KILLED_DETAIL = (
+    "the harness stopped twice while this attempt ran (killed or hung); it is not run again"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +157,21 @@ class Repository(BrowsingQueries):
             if ids:
                 session.execute(update(RunRow).where(RunRow.id.in_(ids)).values(status="interrupted"))
                 cut_off = AttemptRow.run_id.in_(ids), AttemptRow.status == "running"
-                running = list(session.scalars(select(AttemptRow.id).where(*cut_off)))
+                rows = session.execute(select(AttemptRow.id, AttemptRow.detail).where(*cut_off)).all()
+                running = [row.id for row in rows]
+                twice = [row.id for row in rows if row.detail.startswith(INTERRUPTED_NOTE)]
+                once = [i for i in running if i not in twice]
                 shift_attempts(session.connection(), running, -1)
                 session.execute(
-                    update(AttemptRow).where(AttemptRow.id.in_(running)).values(status="pending", started_at=None)
+                    update(AttemptRow)
+                    .where(AttemptRow.id.in_(once))
+                    .values(status="pending", started_at=None, detail=INTERRUPTED_NOTE)
+                )
+                session.execute(  # it killed or hung the harness again: never replayed a third time
+                    update(AttemptRow)
+                    .where(AttemptRow.id.in_(twice))
+                    .values(status="done", outcome=Outcome.HARNESS_KILLED.value, score=0.0,
+                            detail=HARNESS_KILLED_DETAIL, finished_at=time.time())
                 )
                 shift_attempts(session.connection(), running, 1)
             return ids
