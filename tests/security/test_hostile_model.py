@@ -237,7 +237,19 @@ def test_there_are_at_least_forty_attacks() -> None:
     assert len(set(ATTACK_NAMES)) == len(ATTACK_NAMES)
 
 
-def test_the_canary_key_reaches_no_database_log_or_export(hostile_run: HostileRun, tmp_path: Path) -> None:
+KEY_LEAKS_WITHOUT_JAIL = (
+    "without a jail the model reads the key from /proc/<parent>/environ and the HOME keyring "
+    "file; its transcript (stored, exported) then holds it"
+)
+
+
+@pytest.mark.parametrize(
+    "mode",
+    ["jail", pytest.param("process", marks=pytest.mark.xfail(strict=True, reason=KEY_LEAKS_WITHOUT_JAIL))],
+)
+def test_the_canary_key_reaches_no_database_log_or_export(hostile_run: HostileRun, tmp_path: Path, mode: str) -> None:
+    if hostile_run.mode != mode:
+        pytest.skip("run under the other isolation")
     echoed = hostile_run.outcomes.get("echo-key")
     assert echoed is not None and echoed["outcome"] == "infra_error"
     assert "[key]" in echoed["detail"]
