@@ -14,6 +14,7 @@ from app.core.agent.trace import AttemptTrace, StopReason
 from app.core.cancel import CancelToken
 from app.core.chat import Message, ScriptStep
 from app.core.events import AttemptFinished, AttemptStarted, AttemptStats, CheckOutcome, InfraError
+from app.core.faults import HarnessFault
 from app.core.outcomes import Outcome, ToolMode
 from app.core.plan import AttemptSettings, AttemptSpec
 from app.core.providers.base import Provider, ProviderError
@@ -52,7 +53,11 @@ def run_attempt(
     try_number = 0
     while True:
         try_number += 1
-        finished, retryable = _one_try(spec, task, provider, emit, cancel, try_number, scratch_root)
+        try:
+            finished, retryable = _one_try(spec, task, provider, emit, cancel, try_number, scratch_root)
+        except Exception as error:  # e.g. the workspace could not be copied: never the model's fault
+            log.exception("attempt %s could not be set up", spec.attempt_id)
+            finished, retryable = _unjudged(spec, task, try_number, error, emit), False
         if finished.outcome is not Outcome.INFRA_ERROR or not retryable:
             break
         if try_number > infra_retries or cancel.cancelled:
@@ -155,13 +160,21 @@ def _one_try(
             trace.stop = StopReason.INFRA_ERROR
             trace.stop_detail = error.message
             retryable = error.retryable
-        except Exception as error:  # a provider bug must cost one attempt, never the run
+        except HarnessFault as error:  # a tool or the task broke: our fault, never the model's
+            log.warning("attempt %s could not be judged: %s", spec.attempt_id, error)
+            trace = loop.trace
+            trace.stop = StopReason.HARNESS_ERROR
+            trace.stop_detail = str(error)
+        except Exception as error:  # a bug of ours must cost one attempt, never the run
             log.exception("attempt %s failed unexpectedly", spec.attempt_id)
             trace = loop.trace
-            trace.stop = StopReason.INFRA_ERROR
-            trace.stop_detail = f"unexpected error in the {provider.kind.value} provider: {type(error).__name__}: {error}"
+            trace.stop = StopReason.HARNESS_ERROR
+            trace.stop_detail = (
+                f"unexpected error in AgentGap (the {provider.kind.value} provider or the agent loop): "
+                f"{type(error).__name__}: {error}"
+            )
         checks_started = time.perf_counter()
-        if trace.stop in (StopReason.INFRA_ERROR, StopReason.CANCELLED):
+        if trace.stop in (StopReason.INFRA_ERROR, StopReason.HARNESS_ERROR, StopReason.CANCELLED):
             results: list[CheckOutcome] = []
         else:
             results = run_checks(task.spec.checks, trace, env)
@@ -181,6 +194,35 @@ def _one_try(
         final_answer=trace.final_answer,
     )
     return finished, retryable
+
+
+def _unjudged(
+    spec: AttemptSpec, task: Task, try_number: int, error: Exception, emit: Emit
+) -> AttemptFinished:
+    """A ``harness_error`` for an attempt that broke before or outside its loop."""
+    emit(
+        AttemptStarted(
+            run_id=spec.run_id,
+            attempt_id=spec.attempt_id,
+            model=spec.model.label,
+            task_id=task.id,
+            repeat=spec.repeat,
+            try_number=try_number,
+            tool_mode=spec.settings.tool_mode.value,
+            messages=(),
+            tools=(),
+        )
+    )
+    detail = str(error) if isinstance(error, HarnessFault) else f"{type(error).__name__}: {error}"
+    return AttemptFinished(
+        run_id=spec.run_id,
+        attempt_id=spec.attempt_id,
+        outcome=Outcome.HARNESS_ERROR,
+        score=0.0,
+        detail=f"AgentGap could not set up the attempt: {detail}",
+        checks=(),
+        stats=AttemptStats(),
+    )
 
 
 def _with_diagnosis(verdict: Verdict, meters: LoopMeters) -> str:
