@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -17,7 +18,8 @@ from app.core.events import AttemptFinished, AttemptStarted, AttemptStats, Check
 from app.core.faults import HarnessFault
 from app.core.outcomes import Outcome, ToolMode
 from app.core.plan import AttemptSettings, AttemptSpec
-from app.core.providers.base import Provider, ProviderError
+from app.core.providers.base import Provider, ProviderError, ProviderKind
+from app.core.providers.scripts import SCRIPTS
 from app.core.tasks.checks import run_checks
 from app.core.tasks.environment import TaskEnvironment
 from app.core.tasks.loader import Task
@@ -35,6 +37,13 @@ def reference_script(task: Task) -> tuple[ScriptStep, ...]:
         ScriptStep(calls=tuple((c.name, dict(c.arguments)) for c in step.calls), answer=step.answer)
         for step in task.spec.reference
     )
+
+
+def _script_for_simulated(provider: Provider, attempt_id: str, task: Task) -> contextlib.AbstractContextManager[None]:
+    """Lend the reference script to a simulated model, through its own channel only."""
+    if provider.kind is not ProviderKind.SIMULATED:
+        return contextlib.nullcontext()
+    return SCRIPTS.lend(attempt_id, reference_script(task))
 
 
 def run_attempt(
@@ -150,11 +159,11 @@ def _one_try(
             generation=settings.generation,
             limits=scaled_limits(settings, budgets),
             reference_key=f"{task.id}:{spec.repeat}:{try_number}",  # same task and repeat, same behaviour
-            reference=reference_script(task),
         )
         retryable = False
         try:
-            trace = loop.run(messages)
+            with _script_for_simulated(provider, spec.attempt_id, task):
+                trace = loop.run(messages)
         except ProviderError as error:
             trace = loop.trace
             trace.stop = StopReason.INFRA_ERROR

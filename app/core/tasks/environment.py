@@ -58,8 +58,9 @@ class TaskEnvironment:
         schema = self._schemas.get(call.name)
         if schema is None:
             return f"no tool named {call.name!r} was offered"
-        validator = jsonschema.Draft202012Validator(schema)
         try:
+            jsonschema.Draft202012Validator.check_schema(schema)
+            validator = jsonschema.Draft202012Validator(schema)
             error = jsonschema.exceptions.best_match(validator.iter_errors(call.arguments))
         except jsonschema.exceptions.SchemaError as broken:
             raise HarnessFault(

@@ -14,13 +14,14 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+OVERRIDE_ENV = "AGENTGAP_CHECK_PYTHON"  # another interpreter for checks (it needs pytest)
 SHOWN_NAME = "python"  # how the interpreter appears in anything a user reads or shares
 PROBE_TIMEOUT_S = 60.0
 
 
 def python_interpreter() -> str:
     """The program that runs ``python`` and ``pytest`` commands and every check."""
-    return sys.executable
+    return os.environ.get(OVERRIDE_ENV) or sys.executable
 
 
 def is_frozen() -> bool:
