@@ -252,7 +252,9 @@ class AgentLoop:
         candidates: list[ToolCall] = list(native)
         rejected: list[RejectedCall] = []
         if not native and content:
-            recovery = recover_tool_calls(content, self._tool_names)
+            recovery = recover_tool_calls(
+                content, self._tool_names, prompted=self.mode is ToolMode.PROMPTED
+            )
             if self.mode is ToolMode.NATIVE:
                 self.meters.text_calls_ignored += len(recovery.calls) + len(recovery.malformed)
             else:
