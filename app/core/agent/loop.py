@@ -110,8 +110,20 @@ class AgentLoop:
 
     # ---- the loop ---------------------------------------------------------------
 
-    def run(self, messages: list[Message]) -> AttemptTrace:
-        deadline = time.monotonic() + self.limits.max_seconds
+    def run(
+        self,
+        messages: list[Message],
+        *,
+        deadline: float | None = None,
+        user_message: str | None = None,
+    ) -> AttemptTrace:
+        """Run model turns until the model answers without a call or a budget ends it.
+
+        Called once per user message of a conversation, with one shared ``deadline``;
+        ``user_message`` (already in ``messages``) is announced with the first turn.
+        """
+        if deadline is None:
+            deadline = time.monotonic() + self.limits.max_seconds
         repeats, last_signature = 0, ""
         try:
             while True:
@@ -120,7 +132,15 @@ class AgentLoop:
                     break
                 self.trace.turns += 1
                 turn = self.trace.turns
-                self.emit(TurnStarted(run_id=self.run_id, attempt_id=self.attempt_id, turn=turn))
+                self.emit(
+                    TurnStarted(
+                        run_id=self.run_id,
+                        attempt_id=self.attempt_id,
+                        turn=turn,
+                        user_message=user_message,
+                    )
+                )
+                user_message = None
                 content, calls, rejected = self._one_turn(messages, turn, deadline)
                 if not calls and not rejected:
                     self.trace.final_answer = content
@@ -334,6 +354,8 @@ class AgentLoop:
             output = self.env.execute(call)
             self.meters.tool_s += time.perf_counter() - started
             self.trace.calls.append(call)
+            self.trace.call_turns.append(turn)
+            self.trace.results.append(output.content)
             signature.append(call.signature() + "→" + output.content)
             self._tool_message(messages, turn, call, output.content, output.is_error, prompted)
         for bad in rejected:
