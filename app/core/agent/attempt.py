@@ -8,19 +8,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from app.core.agent.conversation import CheckedBy, check_conversation, converse, opening_messages
 from app.core.agent.loop import AgentLoop, Emit, LoopLimits, LoopMeters, can_force_a_call
-from app.core.agent.prompts import system_prompt, with_required_call_note
+from app.core.agent.prompts import with_required_call_note
 from app.core.agent.scoring import Verdict, score_attempt
 from app.core.agent.trace import AttemptTrace, StopReason
 from app.core.cancel import CancelToken
-from app.core.chat import Message, ScriptStep
+from app.core.chat import ScriptStep
 from app.core.events import AttemptFinished, AttemptStarted, AttemptStats, CheckOutcome, InfraError
 from app.core.faults import HarnessFault
 from app.core.outcomes import Outcome, ToolMode
 from app.core.plan import AttemptSettings, AttemptSpec
 from app.core.providers.base import Provider, ProviderError, ProviderKind
 from app.core.providers.scripts import SCRIPTS
-from app.core.tasks.checks import run_checks
 from app.core.tasks.environment import TaskEnvironment
 from app.core.tasks.loader import Task
 from app.core.tasks.schema import Budgets
@@ -36,7 +36,7 @@ def reference_script(task: Task) -> tuple[ScriptStep, ...]:
     """The task's reference solution in the provider-neutral form simulated models read."""
     return tuple(
         ScriptStep(calls=tuple((c.name, dict(c.arguments)) for c in step.calls), answer=step.answer)
-        for step in task.spec.reference
+        for step in task.spec.all_reference_steps()
     )
 
 
@@ -123,15 +123,9 @@ def _one_try(
     budgets = task.spec.budgets
     with TaskEnvironment(task, scratch_root=scratch_root) as env:
         prompted = settings.tool_mode is ToolMode.PROMPTED
-        messages = [
-            Message(
-                role="system",
-                content=system_prompt(
-                    task.spec.system, env.tools, prompted=prompted, directive=settings.directive
-                ),
-            ),
-            Message(role="user", content=task.spec.prompt),
-        ]
+        messages = opening_messages(
+            task.spec, env.tools, prompted=prompted, directive=settings.directive
+        )
         if task.spec.tool_choice == "required" and not can_force_a_call(settings.tool_mode, provider):
             messages = with_required_call_note(messages)  # in the transcript as the model saw it
         emit(
@@ -162,9 +156,10 @@ def _one_try(
             reference_key=f"{task.id}:{spec.repeat}:{try_number}",  # same task and repeat, same behaviour
         )
         retryable = False
+        deadline = time.monotonic() + loop.limits.max_seconds
         try:
             with _script_for_simulated(provider, spec.attempt_id, task):
-                trace = loop.run(messages)
+                trace = converse(loop, messages, task.spec, deadline)
         except ProviderError as error:
             trace = loop.trace
             trace.stop = StopReason.INFRA_ERROR
@@ -186,10 +181,11 @@ def _one_try(
         checks_started = time.perf_counter()
         if trace.stop in (StopReason.INFRA_ERROR, StopReason.HARNESS_ERROR, StopReason.CANCELLED):
             results: list[CheckOutcome] = []
+            checked: CheckedBy = []
         else:
-            results = run_checks(task.spec.checks, trace, env)
+            results, checked = check_conversation(task.spec, trace, env)
         checks_s = time.perf_counter() - checks_started
-        verdict = score_attempt(task.spec, trace, results, task.spec.checks)
+        verdict = score_attempt(task.spec, trace, results, checked)
         detail = shown_paths(_with_diagnosis(verdict, loop.meters), env.workspace)
     wall = time.perf_counter() - started
     stats = _stats(trace, loop.meters, wall, checks_s)

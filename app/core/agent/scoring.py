@@ -34,7 +34,7 @@ def score_attempt(
     task: TaskSpec,
     trace: AttemptTrace,
     results: Sequence[CheckOutcome],
-    checks: Sequence[Check],
+    checks: Sequence[Check] | Sequence[tuple[Check, AttemptTrace]],
 ) -> Verdict:
     """Outcome order: infra/harness/cancel; a check that could not run; a budget or loop
     stop; all checks pass; partial credit; the first call-level failure; ``wrong_result``."""
@@ -57,15 +57,18 @@ def score_attempt(
         return Verdict(Outcome.PASSED, 1.0, "all checks passed")
     if task.partial_credit and score > 0:
         return Verdict(Outcome.PARTIAL, score, reason)
-    return Verdict(_call_failure(task, trace, checks, results), 0.0, reason)
+    checked = [c if isinstance(c, tuple) else (c, trace) for c in checks]
+    return Verdict(_call_failure(task, trace, checked, results), 0.0, reason)
 
 
 def _call_failure(
     task: TaskSpec,
     trace: AttemptTrace,
-    checks: Sequence[Check],
+    checks: Sequence[tuple[Check, AttemptTrace]],
     results: Sequence[CheckOutcome],
 ) -> Outcome:
+    """The failure a failed check shows; each check judged on the part of the attempt it
+    looked at (a turn's checks on that turn)."""
     if task.expect == "silence":
         return Outcome.UNWANTED_CALL if trace.attempted_any_call else Outcome.WRONG_RESULT
     if task.expect == "tool_use" and not trace.calls:
@@ -74,9 +77,9 @@ def _call_failure(
             if rejection in rejected:
                 return rejection
         return Outcome.NO_TOOL_CALL
-    for check, result in zip(checks, results, strict=True):
+    for (check, part), result in zip(checks, results, strict=True):
         if not result.passed:
-            found = failing_call_mode(check, trace)
+            found = failing_call_mode(check, part)
             if found is not None:
                 return found
     if any(r.failure is Outcome.BAD_ARGUMENTS for r in trace.rejected):
