@@ -35,6 +35,7 @@ from app.ui.compare_charts import (
     save_chart,
 )
 from app.ui.tuning_view import TuningView
+from app.ui.unjudged_banner import UnjudgedBanner
 from app.ui.workers import BackgroundCall
 
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -92,6 +93,8 @@ class ComparePage(QWidget):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.addLayout(top)
+        self.unjudged_banner = UnjudgedBanner()
+        right_layout.addWidget(self.unjudged_banner)
         right_layout.addWidget(self.tabs, 1)
 
         splitter = QSplitter()
@@ -152,6 +155,7 @@ class ComparePage(QWidget):
         for chart in (self.by_tier, self.failures, self.gap, self.speed, self.modes, self.heatmap):
             chart.show_data(data)
         self._fill_table(data)
+        self.unjudged_banner.show_unjudged(data.unjudged)
         self.tuning.show_tuning(data.tuning)
         self.browser.set_data(self._compared, data)
 
