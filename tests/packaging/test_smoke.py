@@ -32,6 +32,7 @@ def test_smoke_from_source(tmp_path: Path) -> None:
 
 
 @pytest.mark.bundle
+@pytest.mark.timeout(900)
 @pytest.mark.skipif(shutil.which("pyinstaller") is None and not (Path(sys.executable).parent / "pyinstaller").exists(),
                     reason="PyInstaller is not installed (pip install -e '.[package]')")
 def test_frozen_bundle_passes_its_smoke_test(tmp_path: Path) -> None:
