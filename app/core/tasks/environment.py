@@ -75,6 +75,8 @@ class TaskEnvironment:
     def execute(self, call: ToolCall) -> ToolOutput:
         """Run one validated call; its result shows paths relative to the workspace."""
         output = self._execute(call)
+        if call.name == "read_file" and not output.is_error:
+            return output  # a file's own text is shown as it is
         shown = shown_paths(output.content, self.workspace)
         return output if shown == output.content else ToolOutput(shown, output.is_error)
 
