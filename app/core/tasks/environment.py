@@ -14,6 +14,7 @@ from app.core.faults import HarnessFault
 from app.core.tasks.loader import Task
 from app.core.tasks.matching import args_mismatch
 from app.core.tasks.sandbox import Sandbox
+from app.core.tasks.shown_paths import shown_paths
 from app.core.tasks.schema import BuiltinTool, MockTool
 
 
@@ -72,7 +73,15 @@ class TaskEnvironment:
         return f"{where + ': ' if where else ''}{error.message}"
 
     def execute(self, call: ToolCall) -> ToolOutput:
-        """Run one validated call. Any failure becomes an error result for the model."""
+        """Run one validated call; its result shows paths relative to the workspace."""
+        output = self._execute(call)
+        if call.name == "read_file" and not output.is_error:
+            return output  # a file's own text is shown as it is
+        shown = shown_paths(output.content, self.workspace)
+        return output if shown == output.content else ToolOutput(shown, output.is_error)
+
+    def _execute(self, call: ToolCall) -> ToolOutput:
+        """Run one validated call. A refusal becomes an error result for the model."""
         try:
             if call.name in self._mocks:
                 return self._mock_result(self._mocks[call.name], call.arguments)
