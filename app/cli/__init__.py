@@ -36,8 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     tasks_list.add_argument("--suite")
     tasks_list.add_argument("--tier")
     tasks_list.add_argument("--json", action="store_true")
-    validate = tasks_sub.add_parser("validate", help="check suite folders or task files")
+    validate = tasks_sub.add_parser(
+        "validate", help="check suite folders or task files (format: docs/tasks.md)"
+    )
     validate.add_argument("paths", nargs="+", type=Path)
+    tasks_sub.add_parser("schema", help="print the JSON Schema of a task file")
 
     run = sub.add_parser("run", help="run models through task suites (or resume a run)")
     run.add_argument(

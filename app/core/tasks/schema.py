@@ -334,6 +334,7 @@ class ToolClass(_Strict):
     file: str  # a .py file next to the task file, inside the suite
     name: str  # the class in that file
     init: dict[str, Any] = Field(default_factory=dict)  # keyword arguments for the constructor
+    setup: str | None = None  # or: a method called with ``init`` as its one argument
 
     @field_validator("name")
     @classmethod
