@@ -24,7 +24,8 @@ def task_file_schema() -> dict[str, Any]:
         f"Reference: {REFERENCE_FILE}."
     )
     schema.setdefault("$defs", {})["SuiteSpec"] = SuiteSpec.model_json_schema(mode="validation")
-    return _with_bare_values(schema)
+    result: dict[str, Any] = _with_bare_values(schema)
+    return result
 
 
 _MATCHER_REF = {"$ref": "#/$defs/Matcher"}

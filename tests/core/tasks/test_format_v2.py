@@ -369,3 +369,15 @@ def test_a_version_two_field_changes_the_hash(tmp_path: Path) -> None:
     body["checks"][0]["same_turn"] = True
     other = load_one(tmp_path / "c", body)
     assert plain.content_hash == same.content_hash != other.content_hash
+
+
+def test_the_format_reference_examples_are_valid_yaml_and_cover_every_feature() -> None:
+    text = (REPO / "docs" / "tasks.md").read_text()
+    blocks = [b.split("\n", 1)[1] for b in text.split("```yaml")[1:]]
+    blocks = [b.split("```", 1)[0] for b in blocks]
+    assert len(blocks) >= 12
+    for block in blocks:
+        yaml.safe_load(block)
+    for feature in ("same_turn", "from_result", "turns:", "system: none", "stateful: true",
+                    "ignore_case", "normalize_space", "strict_type", "order: any", "optional: true"):
+        assert feature in text, feature
