@@ -6,7 +6,7 @@ import os
 import sys
 
 _CLI_WORDS = frozenset(
-    {"models", "tasks", "run", "runs", "show", "transcript", "delete", "report", "sweep", "ceiling", "tune",
+    {"models", "tasks", "run", "runs", "show", "transcript", "delete", "report", "sweep", "ceiling", "tune", "import",
      "-h", "--help", "--version"}
 )
 

@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli.tuning import add_tuning_commands
 
     add_tuning_commands(sub)
+    from app.cli.importing import add_import_command
+
+    add_import_command(sub)
     return parser
 
 
@@ -123,9 +126,13 @@ def run_cli(argv: list[str]) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    from app.cli import commands, tuning
+    from app.cli import commands, importing, tuning
 
-    module = tuning if args.command in tuning.COMMANDS else commands
+    module = (
+        tuning if args.command in tuning.COMMANDS
+        else importing if args.command in importing.COMMANDS
+        else commands
+    )
     handler = getattr(module, f"cmd_{args.command}")
     try:
         return int(handler(args))
