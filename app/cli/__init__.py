@@ -87,9 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     delete = sub.add_parser("delete", help="delete a run and its attempts")
     delete.add_argument("run")
 
+    from app.cli.doctor import add_doctor_command
     from app.cli.tuning import add_tuning_commands
 
     add_tuning_commands(sub)
+    add_doctor_command(sub)
     from app.cli.importing import add_import_command
 
     add_import_command(sub)
@@ -126,13 +128,13 @@ def run_cli(argv: list[str]) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    from app.cli import commands, importing, tuning
+    from app.cli import commands, doctor, importing, tuning
 
-    module = (
-        tuning if args.command in tuning.COMMANDS
-        else importing if args.command in importing.COMMANDS
-        else commands
-    )
+    module = tuning if args.command in tuning.COMMANDS else commands
+    if args.command in doctor.COMMANDS:
+        module = doctor
+    if args.command in importing.COMMANDS:
+        module = importing
     handler = getattr(module, f"cmd_{args.command}")
     try:
         return int(handler(args))

@@ -156,6 +156,7 @@ class CheckOutcome:
     passed: bool
     detail: str = ""
     weight: float = 1.0
+    broken: bool = False  # the check itself could not run (our fault): the attempt is not judged
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,7 +89,6 @@ class AgentLoop:
         generation: GenerationSettings,
         limits: LoopLimits,
         reference_key: str = "",
-        reference: tuple[object, ...] = (),
     ) -> None:
         self.provider = provider
         self.env = env
@@ -103,7 +102,6 @@ class AgentLoop:
         self.generation = generation
         self.limits = limits
         self.reference_key = reference_key
-        self.reference = reference
         self.trace = AttemptTrace()
         self.meters = LoopMeters()
         self._tool_names = frozenset(t.name for t in env.tools)
@@ -186,7 +184,7 @@ class AgentLoop:
             tools=() if self.mode is ToolMode.PROMPTED else self.env.tools,
             tool_choice=self._turn_tool_choice(),
             settings=replace(self.generation, max_tokens=min(cap, remaining) if cap else remaining),
-            reference=self.reference,  # type: ignore[arg-type]
+            attempt_id=self.attempt_id,
             attempt_key=self.reference_key,
         )
         text_parts: list[str] = []

@@ -18,7 +18,9 @@ _STOP_OUTCOMES = {
     StopReason.LOOP: Outcome.LOOP,
     StopReason.CANCELLED: Outcome.CANCELLED,
     StopReason.INFRA_ERROR: Outcome.INFRA_ERROR,
+    StopReason.HARNESS_ERROR: Outcome.HARNESS_ERROR,
 }
+_UNJUDGED = (StopReason.INFRA_ERROR, StopReason.HARNESS_ERROR, StopReason.CANCELLED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +36,14 @@ def score_attempt(
     results: Sequence[CheckOutcome],
     checks: Sequence[Check] | Sequence[tuple[Check, AttemptTrace]],
 ) -> Verdict:
-    """Outcome order: infra/cancel; a budget or loop stop; all checks pass; partial
-    credit; the first call-level failure; ``wrong_result``."""
-    if trace.stop in (StopReason.INFRA_ERROR, StopReason.CANCELLED):
+    """Outcome order: infra/harness/cancel; a check that could not run; a budget or loop
+    stop; all checks pass; partial credit; the first call-level failure; ``wrong_result``."""
+    if trace.stop in _UNJUDGED:
         return Verdict(_STOP_OUTCOMES[trace.stop], 0.0, trace.stop_detail)
+    broken = [r for r in results if r.broken]
+    if broken:
+        detail = "; ".join(f"{r.name}: {r.detail}" for r in broken)
+        return Verdict(Outcome.HARNESS_ERROR, 0.0, detail)
     total = sum(r.weight for r in results) or 1.0
     score = sum(r.weight for r in results if r.passed) / total
     failed = [r for r in results if not r.passed]

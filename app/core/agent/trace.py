@@ -17,6 +17,7 @@ class StopReason(StrEnum):
     LOOP = "loop"
     CANCELLED = "cancelled"
     INFRA_ERROR = "infra_error"
+    HARNESS_ERROR = "harness_error"  # our side broke: a crash in a tool, the loop or a provider adapter
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 from app.core.agent.trace import AttemptTrace
 from app.core.events import CheckOutcome
+from app.core.faults import HarnessFault
+from app.core.outcomes import Outcome
 from app.core.tasks.environment import TaskEnvironment
 from app.core.tasks.call_checks import call_shortfall, failing_call_mode
 from app.core.tasks.schema import (
@@ -31,8 +33,11 @@ def run_check(check: Check, trace: AttemptTrace, env: TaskEnvironment) -> CheckO
     label = check.label or check.type
     try:
         passed, detail = _dispatch(check, trace, env)
-    except Exception as error:  # a broken check is reported, never fatal
-        passed, detail = False, f"check could not run: {type(error).__name__}: {error}"
+    except HarnessFault as error:  # our side broke: the attempt cannot be judged
+        return CheckOutcome(label, False, f"check could not run: {error}", check.weight, broken=True)
+    except Exception as error:  # a crashed check is reported, never fatal, never the model's fault
+        detail = f"check could not run: {type(error).__name__}: {error}"
+        return CheckOutcome(label, False, detail, check.weight, broken=True)
     return CheckOutcome(name=label, passed=passed, detail=detail, weight=check.weight)
 
 
