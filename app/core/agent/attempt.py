@@ -167,6 +167,8 @@ def _one_try(
             results = run_checks(task.spec.checks, trace, env)
         checks_s = time.perf_counter() - checks_started
         verdict = score_attempt(task.spec, trace, results, task.spec.checks)
+        if trace.stop not in (StopReason.INFRA_ERROR, StopReason.CANCELLED):
+            loop.context_window()  # a dead server is not asked again
     wall = time.perf_counter() - started
     stats = _stats(trace, loop.meters, wall, checks_s)
     detail = _with_diagnosis(verdict, loop.meters)
@@ -207,4 +209,6 @@ def _stats(trace: AttemptTrace, meters: LoopMeters, wall: float, checks_s: float
         load_s=meters.load_s,
         wall_s=wall,
         harness_s=max(0.0, wall - meters.model_wait_s - meters.tool_s - checks_s),
+        context_window=meters.context_window,
+        context_needed=meters.context_needed,
     )
