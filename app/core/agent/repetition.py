@@ -1,10 +1,10 @@
 """Spotting endless text: a reply that repeats the same passage over and over.
 
-The rule: the reply is cut when its newest text is one passage of at least
-``MIN_PASSAGE`` tokens (whole repeats of a shorter cycle count as one passage of that
-length) written ``REPEATS`` times back to back, word for word. With the defaults, a
-20-token passage seen 8 times in a row: 160 tokens, a few seconds of a small model,
-instead of the minutes it takes to fill a 4,096-token context.
+The rule: the reply is cut when its newest ``REPEATS`` × max(``MIN_PASSAGE``, p) tokens
+are one passage of p tokens written over and over, word for word. With the defaults: a
+passage of 20 tokens or more seen 8 times in a row, or a shorter one (a sentence, a
+word) repeated for 160 tokens. That is a few seconds of a small model, instead of the
+minutes it takes to fill a 4,096-token context.
 
 Tokens here are words and runs of punctuation (no tokenizer is needed or downloaded),
 so the figures are close to, not equal to, the model's own tokens. Honest long answers
@@ -27,7 +27,7 @@ _TOKEN = re.compile(r"\w+|[^\w\s]+")
 
 @dataclass(frozen=True, slots=True)
 class Repetition:
-    """What was found: a passage of ``passage`` tokens, ``repeats`` times in a row."""
+    """What was found: a passage of ``passage`` tokens, ``repeats`` times in a row (or more)."""
 
     passage: int
     repeats: int
@@ -67,18 +67,17 @@ class RepetitionWatch:
         return self.check()
 
     def check(self) -> Repetition | None:
-        """The shortest cycle whose repeats fill the rule's span at the end of the text."""
+        """The shortest passage whose repeats fill the rule's span at the end of the text."""
         tokens = self._tokens
         for cycle in range(1, self.max_cycle + 1):
-            passage = cycle * -(-self.min_passage // cycle)  # whole cycles, at least min_passage
-            span = passage * self.repeats
+            span = max(cycle, self.min_passage) * self.repeats
             if span > len(tokens):
                 if cycle >= self.min_passage:
-                    return None  # every longer cycle needs an even longer span
+                    return None  # every longer passage needs an even longer span
                 continue
             if _periodic_tail(tokens, cycle, span):
-                sample = " ".join(tokens[-passage:])[:60]
-                return Repetition(passage, self.repeats, sample)
+                sample = " ".join(tokens[-cycle:])[:60]
+                return Repetition(cycle, span // cycle, sample)
         return None
 
 
