@@ -84,9 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     delete = sub.add_parser("delete", help="delete a run and its attempts")
     delete.add_argument("run")
 
+    from app.cli.doctor import add_doctor_command
     from app.cli.tuning import add_tuning_commands
 
     add_tuning_commands(sub)
+    add_doctor_command(sub)
     return parser
 
 
@@ -120,9 +122,11 @@ def run_cli(argv: list[str]) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    from app.cli import commands, tuning
+    from app.cli import commands, doctor, tuning
 
     module = tuning if args.command in tuning.COMMANDS else commands
+    if args.command in doctor.COMMANDS:
+        module = doctor
     handler = getattr(module, f"cmd_{args.command}")
     try:
         return int(handler(args))

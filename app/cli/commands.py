@@ -26,6 +26,7 @@ from app.core.plan import AttemptSettings
 from app.core.run_owner import interrupt_orphaned_runs
 from app.core.runner import host_key
 from app.core.tasks.loader import TaskLoadError, load_catalog
+from app.core.unjudged import unjudged
 
 
 class UserError(Exception):
@@ -301,13 +302,20 @@ def _report_run(engine: Engine, run_id: str, as_json: bool, *, cancelled: bool =
         )
     else:
         print_run_table(repo.run_summary(run_id), repo.attempts(run_id))
+    broken = unjudged(repo.attempts(run_id))
+    if broken is not None:
+        print(
+            f"warning: {broken.headline} (AgentGap's fault, not the model's; not counted; "
+            "see `agentgap doctor`)",
+            file=sys.stderr,
+        )
     if cancelled:
         print(
             f"\ncancelled: finished attempts are kept. Resume with: agentgap run --resume {run_id}",
             file=sys.stderr,
         )
         return 130
-    return 0
+    return 1 if broken is not None else 0
 
 
 # ---- history ------------------------------------------------------------------------

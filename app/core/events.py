@@ -74,8 +74,11 @@ class AttemptStarted(AttemptEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TurnStarted(AttemptEvent):
+    """A model turn began; the first one after a new user message carries that message."""
+
     kind: ClassVar[str] = "turn_started"
     turn: int
+    user_message: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -153,6 +156,7 @@ class CheckOutcome:
     passed: bool
     detail: str = ""
     weight: float = 1.0
+    broken: bool = False  # the check itself could not run (our fault): the attempt is not judged
 
 
 @dataclass(frozen=True, slots=True)

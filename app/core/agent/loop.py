@@ -102,7 +102,6 @@ class AgentLoop:
         generation: GenerationSettings,
         limits: LoopLimits,
         reference_key: str = "",
-        reference: tuple[object, ...] = (),
     ) -> None:
         self.provider = provider
         self.env = env
@@ -116,7 +115,6 @@ class AgentLoop:
         self.generation = generation
         self.limits = limits
         self.reference_key = reference_key
-        self.reference = reference
         self.trace = AttemptTrace()
         self.meters = LoopMeters()
         self._tool_names = frozenset(t.name for t in env.tools)
@@ -124,8 +122,20 @@ class AgentLoop:
 
     # ---- the loop ---------------------------------------------------------------
 
-    def run(self, messages: list[Message]) -> AttemptTrace:
-        deadline = time.monotonic() + self.limits.max_seconds
+    def run(
+        self,
+        messages: list[Message],
+        *,
+        deadline: float | None = None,
+        user_message: str | None = None,
+    ) -> AttemptTrace:
+        """Run model turns until the model answers without a call or a budget ends it.
+
+        Called once per user message of a conversation, with one shared ``deadline``;
+        ``user_message`` (already in ``messages``) is announced with the first turn.
+        """
+        if deadline is None:
+            deadline = time.monotonic() + self.limits.max_seconds
         repeats, last_signature = 0, ""
         try:
             while True:
@@ -134,7 +144,15 @@ class AgentLoop:
                     break
                 self.trace.turns += 1
                 turn = self.trace.turns
-                self.emit(TurnStarted(run_id=self.run_id, attempt_id=self.attempt_id, turn=turn))
+                self.emit(
+                    TurnStarted(
+                        run_id=self.run_id,
+                        attempt_id=self.attempt_id,
+                        turn=turn,
+                        user_message=user_message,
+                    )
+                )
+                user_message = None
                 content, calls, rejected = self._one_turn(messages, turn, deadline)
                 if not calls and not rejected:
                     self.trace.final_answer = content
@@ -209,7 +227,7 @@ class AgentLoop:
             tools=() if self.mode is ToolMode.PROMPTED else self.env.tools,
             tool_choice=self._turn_tool_choice(),
             settings=replace(self.generation, max_tokens=min(cap, remaining) if cap else remaining),
-            reference=self.reference,  # type: ignore[arg-type]
+            attempt_id=self.attempt_id,
             attempt_key=self.reference_key,
         )
         text_parts: list[str] = []
@@ -327,7 +345,9 @@ class AgentLoop:
         candidates: list[ToolCall] = list(native)
         rejected: list[RejectedCall] = []
         if not native and content:
-            recovery = recover_tool_calls(content, self._tool_names)
+            recovery = recover_tool_calls(
+                content, self._tool_names, prompted=self.mode is ToolMode.PROMPTED
+            )
             if self.mode is ToolMode.NATIVE:
                 self.meters.text_calls_ignored += len(recovery.calls) + len(recovery.malformed)
             else:
@@ -407,6 +427,8 @@ class AgentLoop:
             output = self.env.execute(call)
             self.meters.tool_s += time.perf_counter() - started
             self.trace.calls.append(call)
+            self.trace.call_turns.append(turn)
+            self.trace.results.append(output.content)
             signature.append(call.signature() + "→" + output.content)
             self._tool_message(messages, turn, call, output.content, output.is_error, prompted)
         for bad in rejected:

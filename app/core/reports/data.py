@@ -15,6 +15,7 @@ from app.core.reports.tuning import TuningReport, build_tuning
 from app.core.store.aggregates import CellStats, cell_stats, outcome_counts
 from app.core.store.records import AttemptRecord
 from app.core.store.repository import Repository, RunSummary
+from app.core.unjudged import Unjudged, unjudged
 
 SCHEMA_VERSION = 1
 CODE_SUITE = "oneshot"
@@ -71,7 +72,8 @@ def build_report(
     db = repo.database
     stats = cell_stats(db, run_ids)
     counts = outcome_counts(db, run_ids)
-    attempts = [a for run_id in run_ids for a in repo.attempts(run_id)] if with_attempts else []
+    every_attempt = [a for run_id in run_ids for a in repo.attempts(run_id)]
+    attempts = every_attempt if with_attempts else []
     models = sorted({s.model for s in stats})
     tasks = sorted({(s.suite, s.tier, s.task_id) for s in stats})
     cells: dict[tuple[str, str], Rate] = {}
@@ -92,9 +94,25 @@ def build_report(
         cells=cells,
         attempts=attempts,
         failures=failures,
-        method=repo.method_notes(run_ids),
+        method=_with_unjudged(repo.method_notes(run_ids), unjudged(every_attempt)),
         tuning=build_tuning(stats, settings_by_key),
     )
+
+
+UNJUDGED_HEADING = "attempts that could not be judged"
+
+
+def _with_unjudged(method: dict[str, str], broken: Unjudged | None) -> dict[str, str]:
+    """The method notes, plus every ``harness_error`` attempt: the measurement broke there."""
+    if broken is None:
+        return method
+    lines = [
+        f"{broken.count} attempt(s) ended as harness_error: AgentGap could not judge them "
+        "(a check that could not run, or a crash on our side). They are not counted for or "
+        "against any model.",
+        *(f"- {a.line}" for a in broken.attempts),
+    ]
+    return {**method, UNJUDGED_HEADING: "\n".join(lines)}
 
 
 def _model_report(

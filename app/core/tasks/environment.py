@@ -10,6 +10,7 @@ from typing import Any
 import jsonschema
 
 from app.core.chat import ToolCall, ToolSpec
+from app.core.faults import HarnessFault
 from app.core.tasks.loader import Task
 from app.core.tasks.matching import args_mismatch
 from app.core.tasks.sandbox import Sandbox
@@ -57,8 +58,14 @@ class TaskEnvironment:
         schema = self._schemas.get(call.name)
         if schema is None:
             return f"no tool named {call.name!r} was offered"
-        validator = jsonschema.Draft202012Validator(schema)
-        error = jsonschema.exceptions.best_match(validator.iter_errors(call.arguments))
+        try:
+            jsonschema.Draft202012Validator.check_schema(schema)
+            validator = jsonschema.Draft202012Validator(schema)
+            error = jsonschema.exceptions.best_match(validator.iter_errors(call.arguments))
+        except jsonschema.exceptions.SchemaError as broken:
+            raise HarnessFault(
+                f"the task's schema for the {call.name} tool cannot be used: {broken.message}"
+            ) from broken
         if error is None:
             return None
         where = "/".join(str(p) for p in error.absolute_path)
@@ -73,8 +80,10 @@ class TaskEnvironment:
                 from app.core.tasks.builtin_tools import run_builtin
 
                 return run_builtin(self.sandbox, call.name, call.arguments)
-        except Exception as error:  # a tool must never crash the attempt
-            return ToolOutput(f"error: {type(error).__name__}: {error}", is_error=True)
+        except HarnessFault:
+            raise
+        except Exception as error:  # a bug of ours, never booked against the model
+            raise HarnessFault(f"the {call.name} tool crashed: {type(error).__name__}: {error}") from error
         return ToolOutput(f"error: unknown tool {call.name!r}", is_error=True)
 
     def _mock_result(self, tool: MockTool, arguments: dict[str, Any]) -> ToolOutput:

@@ -238,5 +238,6 @@ def test_a_provider_bug_costs_one_attempt_not_the_run(catalog: Catalog) -> None:
         raise TypeError("create() got an unexpected keyword argument 'temperature'")
 
     finished, _ = _attempt(_task(catalog, WEATHER), ScriptedProvider(responder=broken))
-    assert finished.outcome is Outcome.INFRA_ERROR  # never counted against the model
-    assert "unexpected error in the sim provider: TypeError" in finished.detail
+    assert finished.outcome is Outcome.HARNESS_ERROR  # our bug: never counted against the model
+    assert finished.infra_retries == 0  # and never retried silently
+    assert "the sim provider or the agent loop): TypeError" in finished.detail
