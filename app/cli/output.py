@@ -132,8 +132,10 @@ def print_run_table(summary: Any, attempts: Sequence[Any]) -> None:
         rate = rate_of(outcomes)
         failures = Counter(o.value for o in outcomes if not o.is_pass)
         infra = failures.pop(Outcome.INFRA_ERROR.value, 0)
+        harness = failures.pop(Outcome.HARNESS_ERROR.value, 0)
         modes = ", ".join(f"{k} {v}" for k, v in failures.most_common()) or "none"
         extra = f"; {infra} infra error(s) not counted" if infra else ""
+        extra += f"; {harness} could not be judged (harness_error), not counted" if harness else ""
         print(f"{model}: {rate}\n  failures: {modes}{extra}")
     unfinished = sum(1 for a in attempts if a.outcome is None)
     if unfinished:

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from app.core.tasks.loader import Task, task_hash
-from app.core.tasks.sandbox import Sandbox, SandboxError, copy_regular_tree, python_interpreter
+from app.core.tasks.interpreter import python_interpreter
+from app.core.tasks.sandbox import Sandbox, SandboxError, copy_regular_tree
 
 PROBE_TIMEOUT_S = 30.0
 PROBE_MARK = "AGENTGAP-PROBE-RESULT"

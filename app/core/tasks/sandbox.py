@@ -29,7 +29,6 @@ import shutil
 import signal
 import stat
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -48,6 +47,7 @@ from app.core.tasks.jail import (
     isolation_level,
     sandbox_exec_argv,
 )
+from app.core.tasks.interpreter import interpreter_environment, python_interpreter
 
 if os.name == "posix":
     import resource  # imported here: importing inside the forked child can deadlock
@@ -223,6 +223,7 @@ class Sandbox:
                 "HOME": "/tmp",
                 "TMPDIR": "/tmp",
                 **_PYTHON_ENV,
+                **interpreter_environment(),
             }
         tmp = self.root / ".tmp"
         if tmp.is_symlink() or (tmp.exists() and not tmp.is_dir()):
@@ -235,6 +236,7 @@ class Sandbox:
             "TEMP": str(tmp),
             "TMP": str(tmp),
             **_PYTHON_ENV,
+            **interpreter_environment(),
         }
         if os.name == "nt" and "SYSTEMROOT" in os.environ:  # Python on Windows needs it
             env["SYSTEMROOT"] = os.environ["SYSTEMROOT"]
@@ -335,16 +337,6 @@ def copy_regular_tree(
             copy_regular_tree(Path(entry.path), destination, skip)
         elif entry.is_file(follow_symlinks=False):
             shutil.copy2(entry.path, destination, follow_symlinks=False)
-
-
-def python_interpreter() -> str:
-    """The Python that runs ``python``/``pytest`` commands: this one, or one on PATH when frozen."""
-    if not getattr(sys, "frozen", False):
-        return sys.executable
-    found = shutil.which("python3") or shutil.which("python")
-    if found is None:
-        raise SandboxError("no Python interpreter is installed on this machine")
-    return found
 
 
 def _drain(process: subprocess.Popen[bytes], timed_out: threading.Event) -> tuple[bytes, int]:

@@ -17,6 +17,7 @@ import re
 import shlex
 from pathlib import Path
 
+from app.core.faults import HarnessFault
 from app.core.tasks.environment import TaskEnvironment
 from app.core.tasks.jail import JAIL_CHECK
 from app.core.tasks.judging import (
@@ -40,6 +41,7 @@ _LANGUAGE_TAGS = {
     "text": {"text", "txt", "plain", "regex", "csv"},
 }
 _ANSWER_FILE = {"python": "answer.py", "shell": "answer.sh", "text": "answer.txt"}
+PYTEST_USAGE_ERROR = 4
 HIDDEN_INI = "agentgap-check.ini"  # pytest's configuration for a hidden check, ours alone
 
 
@@ -105,6 +107,8 @@ def run_hidden(check: CommandCheck, task: Task, workspace: Sandbox) -> tuple[boo
             ini.write_text(f"[pytest]\npythonpath = {shlex.quote(box.inside(box.root))}\n", "utf-8")
             argv[at + 1 : at + 1] = ["-c", HIDDEN_INI, "--rootdir", ".", "--noconftest"]
         result = box.run(argv, timeout_s=check.timeout_s)
+        if at is not None:
+            require_working_pytest(result)
     passed = result.exit_code == 0 and not result.timed_out
     if passed and at is not None and not _pytest_counts(result).get("passed"):
         return False, f"pytest reported no passed tests ({summary(result)})"
@@ -158,9 +162,24 @@ def code_answer_check(
         (sandbox.root / _ANSWER_FILE[check.language]).write_text(code, encoding="utf-8")
         (sandbox.root / "test_answer.py").write_text(check.test, encoding="utf-8")
         result = sandbox.run(["pytest", "-q", "test_answer.py"], timeout_s=CODE_ANSWER_TIMEOUT_S)
+        require_working_pytest(result)
         return result.exit_code == 0 and not result.timed_out, summary(result)
     finally:
         sandbox.close()
+
+
+def require_working_pytest(result: CommandResult) -> None:
+    """Raise ``HarnessFault`` when pytest itself could not run the check: the interpreter
+    lacks it, or pytest refused its own command line (usage error, exit code 4)."""
+    lines = result.output.strip().splitlines()
+    if result.exit_code != 0 and lines and lines[-1].endswith("No module named pytest"):
+        raise HarnessFault(
+            "pytest is not installed in the Python that runs checks "
+            "(run `agentgap doctor`; reinstall AgentGap so that its dependencies are present)"
+        )
+    if result.exit_code == PYTEST_USAGE_ERROR:
+        tail = (lines or [""])[-1][:200]
+        raise HarnessFault(f"pytest refused the check's command line: {tail}")
 
 
 def _syntax_problem(code: str) -> str | None:

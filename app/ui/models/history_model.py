@@ -1,0 +1,96 @@
+"""Qt item model of stored runs, one row per run summary from the repository."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from app.ui import theme
+from app.ui.formatting import format_rate, format_when
+from app.ui.models.run_models import short_model_name
+
+if TYPE_CHECKING:
+    from app.core.store.repository import RunSummary
+
+Index = QModelIndex | QPersistentModelIndex
+RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 30
+STATUS_HUES = {"finished": 120, "cancelled": 45, "interrupted": 28, "failed": 0}
+
+
+def is_resumable(summary: RunSummary, active_run_id: str | None = None) -> bool:
+    """A run with attempts left that is not executing now can be resumed."""
+    return summary.resumable and summary.id != active_run_id
+
+
+class RunHistoryModel(QAbstractTableModel):
+    HEADERS = ("When", "Name", "Models", "Suites", "Attempts", "Pass rate", "Status")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._runs: list[RunSummary] = []
+        self.active_run_id: str | None = None
+
+    def set_runs(self, runs: Sequence[RunSummary]) -> None:
+        self.beginResetModel()
+        self._runs = list(runs)
+        self.endResetModel()
+
+    def run_at(self, row: int) -> RunSummary | None:
+        return self._runs[row] if 0 <= row < len(self._runs) else None
+
+    def row_of(self, run_id: str) -> int:
+        return next((i for i, r in enumerate(self._runs) if r.id == run_id), -1)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._runs)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def status_of(self, summary: RunSummary) -> str:
+        return "running" if summary.id == self.active_run_id else str(summary.status)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        run = self._runs[index.row()]
+        column = index.column()
+        if role == RUN_ID_ROLE:
+            return run.id
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(run, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == 2:
+                return "\n".join(run.models)
+            return f"run {run.id}"
+        if role == Qt.ItemDataRole.BackgroundRole and column == 6:
+            hue = STATUS_HUES.get(self.status_of(run))
+            return None if hue is None else theme.tint(hue, None)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (4, 5):
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        return None
+
+    def _text(self, run: RunSummary, column: int) -> str:
+        if column == 0:
+            return format_when(run.created_at)
+        if column == 1:
+            return run.name
+        if column == 2:
+            models = [short_model_name(m) for m in run.models]
+            return ", ".join(models[:3]) + (f" +{len(models) - 3}" if len(models) > 3 else "")
+        if column == 3:
+            return ", ".join(run.suites)
+        if column == 4:
+            return f"{run.attempts_done}/{run.attempts_total}"
+        if column == 5:
+            return format_rate(run.pass_rate)
+        return self.status_of(run)

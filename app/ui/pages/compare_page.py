@@ -1,0 +1,227 @@
+"""Compare: tick runs, see their models side by side — charts and a task table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.engine import Engine
+from app.core.plan import AttemptSettings
+from app.core.reports.data import ReportData, build_report
+from app.ui.background.workers import BackgroundCall
+from app.ui.charts.compare_charts import (
+    AgentVsCode,
+    FailureModes,
+    PassRateByTier,
+    RawVsHarness,
+    ScoreVsSpeed,
+    TaskHeatmap,
+    save_chart,
+)
+from app.ui.charts.tuning_view import TuningView
+from app.ui.transcripts.attempt_browser import AttemptBrowser
+from app.ui.widgets.unjudged_banner import UnjudgedBanner
+
+RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class ComparePage(QWidget):
+    """Views only lay out: the report data is built off the GUI thread by the engine."""
+
+    plan_requested = Signal(str, object)  # title, a callable that stores and returns a RunPlan
+
+    def __init__(self, engine: Engine, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._engine = engine
+        self._call: BackgroundCall | None = None
+        self.data: ReportData | None = None
+        self._compared: list[str] = []
+        self._generation = 0
+
+        self.runs = QListWidget()
+        self.runs.itemChanged.connect(self._on_runs_changed)
+        hint = QLabel("Tick one or more runs to compare their models.")
+        hint.setWordWrap(True)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(QLabel("<b>Runs</b>"))
+        left_layout.addWidget(self.runs, 1)
+        left_layout.addWidget(hint)
+
+        self.status = QLabel("Nothing selected yet.")
+        self.by_tier = PassRateByTier()
+        self.failures = FailureModes()
+        self.gap = AgentVsCode()
+        self.speed = ScoreVsSpeed()
+        self.modes = RawVsHarness()
+        self.heatmap = TaskHeatmap()
+        self.table = QTableWidget()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.cellClicked.connect(self._on_cell_clicked)
+        self.browser = AttemptBrowser(engine)
+        self.tuning = TuningView()
+        self.tuning.ceiling_requested.connect(self.request_ceiling_run)
+        self.tuning.winners_requested.connect(self.request_winners_run)
+        for chart in (self.by_tier, self.modes, self.gap, self.speed, self.heatmap):
+            chart.picked.connect(self.show_attempts)
+        self.tabs = QTabWidget()
+        for widget, name in ((self.by_tier, "Pass rate by tier"), (self.failures, "Failure modes"), (self.heatmap, "Heatmap"),
+                             (self.gap, "Agent vs code"), (self.speed, "Score vs speed"), (self.modes, "Raw vs harness"), (self.table, "Task table"),
+                             (self.tuning, "Tuning"), (self.browser, "Attempts")):
+            self.tabs.addTab(widget, name)
+        save = QPushButton("Save chart…")
+        save.clicked.connect(self.save_current_chart)
+        top = QHBoxLayout()
+        top.addWidget(self.status, 1)
+        top.addWidget(save)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addLayout(top)
+        self.unjudged_banner = UnjudgedBanner()
+        right_layout.addWidget(self.unjudged_banner)
+        right_layout.addWidget(self.tabs, 1)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+    def reload(self) -> None:
+        """Refresh the run list, keeping the ticks."""
+        ticked = set(self.selected_run_ids())
+        self.runs.blockSignals(True)
+        self.runs.clear()
+        for run in self._engine.repository.list_runs(limit=500):
+            rate = "—" if run.pass_rate is None else f"{100 * run.pass_rate:.0f}%"
+            item = QListWidgetItem(f"{run.name}  ·  {run.attempts_done}/{run.attempts_total}  ·  {rate}")
+            item.setData(RUN_ID_ROLE, run.id)
+            item.setToolTip(f"{run.id}\n{', '.join(run.models)}")
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if run.id in ticked else Qt.CheckState.Unchecked)
+            self.runs.addItem(item)
+        self.runs.blockSignals(False)
+
+    def selected_run_ids(self) -> list[str]:
+        return [
+            self.runs.item(i).data(RUN_ID_ROLE)
+            for i in range(self.runs.count())
+            if self.runs.item(i).checkState() == Qt.CheckState.Checked
+        ]
+
+    def compare(self, run_ids: list[str]) -> None:
+        self.tuning.set_has_runs(bool(run_ids))
+        if not run_ids:
+            self._compared = []
+            self.status.setText("Nothing selected yet.")
+            return
+        self.status.setText("Computing…")
+        self._compared = list(run_ids)
+        repository = self._engine.repository
+        self._generation += 1
+        generation = self._generation
+        self._call = BackgroundCall(lambda: build_report(repository, run_ids, failure_examples=0, with_attempts=False), name="compare", parent=self)
+        self._call.succeeded.connect(lambda data: self._on_computed(generation, data))
+        self._call.failed.connect(lambda message: self.status.setText(f"Could not compare: {message}"))
+        self._call.start()
+
+    def _on_computed(self, generation: int, data: ReportData) -> None:
+        """Ticking fast starts several computations; only the newest may show."""
+        if generation == self._generation:
+            self.show_data(data)
+
+    @Slot(object)
+    def show_data(self, data: ReportData) -> None:
+        self.data = data
+        n = sum(m.agent.scored + m.code.scored for m in data.models)
+        self.status.setText(f"{len(data.models)} model(s) · {len(data.tasks)} task(s) · {n} scored attempts")
+        for chart in (self.by_tier, self.failures, self.gap, self.speed, self.modes, self.heatmap):
+            chart.show_data(data)
+        self._fill_table(data)
+        self.unjudged_banner.show_unjudged(data.unjudged)
+        self.tuning.show_tuning(data.tuning)
+        self.browser.set_data(self._compared, data)
+
+    def _fill_table(self, data: ReportData) -> None:
+        models = [m.model for m in data.models]
+        self.table.clear()
+        self.table.setRowCount(len(data.tasks) + 1)
+        self.table.setColumnCount(len(models) + 1)
+        self.table.setHorizontalHeaderLabels(["tier", *models])
+        self.table.setVerticalHeaderLabels([task for _, _, task in data.tasks] + ["total"])
+        for row, (suite, tier, task) in enumerate(data.tasks):
+            self.table.setItem(row, 0, QTableWidgetItem(f"{suite}/{tier}"))
+            for col, model in enumerate(models, start=1):
+                rate = data.cells.get((task, model))
+                item = QTableWidgetItem(f"{rate.passed}/{rate.scored}" if rate and rate.scored else "—")
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                if rate and rate.scored:
+                    share = rate.passed / rate.scored
+                    item.setBackground(QColor("#bbf7d0" if share == 1 else "#fef08a" if share else "#fecaca"))
+                    item.setForeground(QColor("#0f172a"))
+                self.table.setItem(row, col, item)
+        for col, m in enumerate(data.models, start=1):
+            total = QTableWidgetItem(f"{m.agent.passed + m.code.passed}/{m.agent.scored + m.code.scored}")
+            total.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.table.setItem(len(data.tasks), col, total)
+        self.table.resizeColumnsToContents()
+
+    @Slot()
+    def save_current_chart(self) -> None:
+        widget = self.tabs.currentWidget()
+        path, _ = QFileDialog.getSaveFileName(self, "Save chart", str(Path.home() / "agentgap-chart.png"),
+                                              "PNG image (*.png);;SVG image (*.svg)")
+        if path:
+            save_chart(widget, Path(path))
+
+    @Slot()
+    def request_ceiling_run(self) -> None:
+        """Sweep the budgets of every failing model × task of the compared runs."""
+        engine, run_ids = self._engine, list(self._compared)
+        if run_ids:
+            self.plan_requested.emit("Find budget ceilings", lambda: engine.plan_ceiling(run_ids))
+
+    @Slot(str, object)
+    def request_winners_run(self, model: str, settings: AttemptSettings) -> None:
+        """The all-winners combination, with the sweep's tasks and N."""
+        engine, run_ids = self._engine, list(self._compared)
+        self.plan_requested.emit(
+            "Run all winners",
+            lambda: engine.plan_follow_up(run_ids, model, [settings], name=f"all winners · {model}"),
+        )
+
+    @Slot(str, str)
+    def show_attempts(self, model: str, task_id: str) -> None:
+        """A bar, point or heatmap cell lists the attempts behind it."""
+        self.browser.focus(model or None, task_id or None)
+        self.tabs.setCurrentWidget(self.browser)
+
+    @Slot(int, int)
+    def _on_cell_clicked(self, row: int, column: int) -> None:
+        """A k/N cell lists the attempts behind it."""
+        if self.data is None or column == 0 or row >= len(self.data.tasks):
+            return
+        model = self.data.models[column - 1].model
+        self.browser.focus(model, self.data.tasks[row][2])
+        self.tabs.setCurrentWidget(self.browser)
+
+    @Slot(QListWidgetItem)
+    def _on_runs_changed(self, _item: QListWidgetItem) -> None:
+        self.compare(self.selected_run_ids())
