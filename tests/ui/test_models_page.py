@@ -123,3 +123,11 @@ def test_remove_server_switches_the_default_host_off(
     assert [h.enabled for h in hosts if str(closed_port) in h.url] == [False]
     assert page.empty_state.isVisibleTo(window)
     assert "No server is enabled" in page.empty_text.text()
+
+
+def test_the_page_says_how_commands_are_isolated() -> None:
+    from app.core.tasks.jail import IsolationLevel
+    from app.ui.pages.models_page import isolation_text
+
+    assert "process isolation only" in isolation_text(IsolationLevel.PROCESS)
+    assert "jail (bubblewrap)" in isolation_text(IsolationLevel.BUBBLEWRAP)

@@ -22,6 +22,7 @@ from app.core.config import HostConfig, save_settings
 from app.core.engine import Engine
 from app.core.modelref import default_ollama_host
 from app.core.providers.base import HostStatus, ProviderKind
+from app.core.tasks.jail import IsolationLevel, isolation_level
 from app.ui.background.workers import BackgroundCall
 from app.ui.dialogs.host_dialog import HostDialog
 from app.ui.formatting import plural
@@ -40,6 +41,16 @@ To test the models on this machine:</p>
 scripted to behave like typical local models (one competent, one that writes its tool
 calls as text, one that loops, one that only talks).</p>
 """
+
+
+def isolation_text(level: IsolationLevel) -> str:
+    """One line on how coding tasks' commands are kept apart on this machine."""
+    if level.is_jail:
+        return f"Commands of coding tasks run in a {level.label}."
+    return (
+        "Commands of coding tasks run with process isolation only: no jail (install bubblewrap "
+        "on Linux), so a model's code could reach this machine's files and network."
+    )
 
 
 class ModelsPage(QWidget):
@@ -101,8 +112,11 @@ class ModelsPage(QWidget):
         buttons.addWidget(self.busy)
         buttons.addWidget(self.busy_label)
         buttons.addStretch(1)
+        self.isolation = QLabel(isolation_text(isolation_level()))
+        self.isolation.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
+        layout.addWidget(self.isolation)
         layout.addWidget(self.empty_state)
         layout.addWidget(self.summary)
         layout.addWidget(self.tree, 1)
