@@ -165,10 +165,14 @@ def _bwrap_options(plan: JailPlan) -> list[str]:
     for host, inside in plan.writable.items():
         options += ["--bind", host, inside]
     bound = [*plan.readable, *_SYSTEM_DIRS]
-    for secret in plan.hidden:
+    masked: list[str] = []
+    for secret in sorted(set(plan.hidden), key=len):  # a folder inside a masked one is gone already
+        if any(secret.startswith(m.rstrip("/") + "/") for m in masked):
+            continue
         exposed = any(secret == b or secret.startswith(b.rstrip("/") + "/") for b in bound)
         if exposed and os.path.isdir(secret):
             options += ["--tmpfs", secret, "--remount-ro", secret]
+            masked.append(secret)
     options += ["--remount-ro", "/"]  # the jail's own root: nothing to write outside the binds
     options += ["--chdir", plan.cwd]
     for key, value in plan.env.items():

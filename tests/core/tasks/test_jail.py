@@ -124,3 +124,23 @@ def test_sandbox_exec_profile_has_the_jails_rules() -> None:
     assert '(deny file-read* file-write* (subpath "/Users/ana/Library/Application Support/AgentGap"))' in lines
     assert "(allow signal (target same-sandbox))" in lines
     assert profile.count("file-write*") == 3  # the workspace and tmp, /dev/null, the denied data folder
+
+
+@needs_bwrap
+def test_app_folders_inside_the_interpreter_are_masked(tmp_path: Path) -> None:
+    """As installed by pip: the package (and the suites inside it) sit in site-packages."""
+    import subprocess
+
+    from app.core.tasks.jail import bwrap_argv
+
+    site = tmp_path / "site"
+    tasks = site / "app" / "_bundled" / "tasks"
+    tasks.mkdir(parents=True)
+    (tasks / "hidden.txt").write_text("answer key")
+    (site / "other.txt").write_text("visible")
+    plan = JailPlan(writable={}, readable={str(site): str(site)}, cwd="/",
+                    hidden=(str(tasks), str(site / "app")))
+    done = subprocess.run(bwrap_argv(plan, ["cat", str(site / "other.txt"), str(tasks / "hidden.txt")]),
+                          capture_output=True, text=True, timeout=30)
+    assert "visible" in done.stdout
+    assert "answer key" not in done.stdout
