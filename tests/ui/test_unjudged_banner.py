@@ -24,7 +24,7 @@ def test_unjudged_attempts_raise_a_red_banner(
     venv = tmp_path / "bare"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     engine = Engine(db_path=tmp_path / "u.db", settings=settings, simulated_pace=0.0)
-    tasks = [engine.catalog.task("oneshot.parse-json"), engine.catalog.task("readiness.single-tool.weather")]
+    tasks = [engine.catalog.task("oneshot.fix-shell"), engine.catalog.task("readiness.single-tool.weather")]
     model = engine.parse_model("sim:competent")
     judged = engine.plan([model], tasks[1:], repeats=1)
     engine.execute(judged, CancelToken())
@@ -41,7 +41,7 @@ def test_unjudged_attempts_raise_a_red_banner(
     wait_until(lambda: live.state is not None and live.state.run_id == broken.run_id, qtbot)
     assert live.unjudged_banner.isVisible()
     text = live.unjudged_banner.text()
-    assert text.startswith("2 attempts could not be judged: oneshot.parse-json on sim:competent: ")
+    assert text.startswith("2 attempts could not be judged: oneshot.fix-shell on sim:competent: ")
     assert "pytest is not installed" in text
 
     window.show_page(COMPARE)
