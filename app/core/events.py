@@ -175,6 +175,8 @@ class AttemptStats:
     load_s: float | None = None
     wall_s: float = 0.0
     harness_s: float = 0.0  # our own time, excluding waiting on the model and tools
+    context_window: int | None = None  # the server's context in force (num_ctx, n_ctx), when known
+    context_needed: int | None = None  # for a context_limit: the context that would have held it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -186,6 +186,8 @@ def _one_try(
             results, checked = check_conversation(task.spec, trace, env)
         checks_s = time.perf_counter() - checks_started
         verdict = score_attempt(task.spec, trace, results, checked)
+        if trace.stop not in (StopReason.INFRA_ERROR, StopReason.HARNESS_ERROR, StopReason.CANCELLED):
+            loop.context_window()  # a dead server is not asked again
         detail = shown_paths(_with_diagnosis(verdict, loop.meters), env.workspace)
     wall = time.perf_counter() - started
     stats = _stats(trace, loop.meters, wall, checks_s)
@@ -255,4 +257,6 @@ def _stats(trace: AttemptTrace, meters: LoopMeters, wall: float, checks_s: float
         load_s=meters.load_s,
         wall_s=wall,
         harness_s=max(0.0, wall - meters.model_wait_s - meters.tool_s - checks_s),
+        context_window=meters.context_window,
+        context_needed=meters.context_needed,
     )

@@ -16,6 +16,7 @@ _STOP_OUTCOMES = {
     StopReason.TOKEN_BUDGET: Outcome.TOKEN_BUDGET,
     StopReason.TIME_BUDGET: Outcome.TIME_BUDGET,
     StopReason.LOOP: Outcome.LOOP,
+    StopReason.CONTEXT_LIMIT: Outcome.CONTEXT_LIMIT,
     StopReason.CANCELLED: Outcome.CANCELLED,
     StopReason.INFRA_ERROR: Outcome.INFRA_ERROR,
     StopReason.HARNESS_ERROR: Outcome.HARNESS_ERROR,

@@ -15,6 +15,7 @@ class StopReason(StrEnum):
     TOKEN_BUDGET = "token_budget"
     TIME_BUDGET = "time_budget"
     LOOP = "loop"
+    CONTEXT_LIMIT = "context_limit"  # the server's context window filled before our budgets
     CANCELLED = "cancelled"
     INFRA_ERROR = "infra_error"
     HARNESS_ERROR = "harness_error"  # our side broke: a crash in a tool, the loop or a provider adapter

@@ -97,7 +97,7 @@ def build_report(
         attempts=attempts,
         failures=failures,
         method=_with_unjudged(repo.method_notes(run_ids), broken),
-        tuning=build_tuning(stats, settings_by_key),
+        tuning=build_tuning(stats, settings_by_key, repo.context_limits(run_ids)),
         unjudged=broken,
     )
 

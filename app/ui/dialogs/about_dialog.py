@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QW
 
 import app
 from app.core.config import AppSettings
-from app.ui.workers import BackgroundCall
+from app.ui.background.workers import BackgroundCall
 
 
 class AboutDialog(QDialog):

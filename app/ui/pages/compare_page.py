@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 from app.core.engine import Engine
 from app.core.plan import AttemptSettings
 from app.core.reports.data import ReportData, build_report
-from app.ui.attempt_browser import AttemptBrowser
-from app.ui.compare_charts import (
+from app.ui.background.workers import BackgroundCall
+from app.ui.charts.compare_charts import (
     AgentVsCode,
     FailureModes,
     PassRateByTier,
@@ -34,9 +34,9 @@ from app.ui.compare_charts import (
     TaskHeatmap,
     save_chart,
 )
-from app.ui.tuning_view import TuningView
-from app.ui.unjudged_banner import UnjudgedBanner
-from app.ui.workers import BackgroundCall
+from app.ui.charts.tuning_view import TuningView
+from app.ui.transcripts.attempt_browser import AttemptBrowser
+from app.ui.widgets.unjudged_banner import UnjudgedBanner
 
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 

@@ -19,14 +19,14 @@ from PySide6.QtWidgets import (
 
 from app.core.events import Event
 from app.core.unjudged import unjudged
-from app.ui.elided_label import ElidedLabel
 from app.ui.formatting import format_duration, plural
-from app.ui.progress_strip import ProgressStrip
-from app.ui.run_models import AttemptListModel, RunGridModel
-from app.ui.run_overview import RunOverview, titled
-from app.ui.run_state import AttemptStatus, RunState
-from app.ui.transcript_view import TranscriptView
-from app.ui.unjudged_banner import UnjudgedBanner
+from app.ui.models.run_models import AttemptListModel, RunGridModel
+from app.ui.models.run_state import AttemptStatus, RunState
+from app.ui.pages.run_overview import RunOverview, titled
+from app.ui.transcripts.transcript_view import TranscriptView
+from app.ui.widgets.elided_label import ElidedLabel
+from app.ui.widgets.progress_strip import ProgressStrip
+from app.ui.widgets.unjudged_banner import UnjudgedBanner
 
 log = logging.getLogger(__name__)
 
