@@ -67,20 +67,28 @@ _CLOSING = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 def _check_events(text: str) -> None:
     """Refuse aliases and deep nesting by reading the parser's events (no data built)."""
     depth = 0
-    for event in yaml.parse(text, Loader=_FAST_LOADER):
-        if isinstance(event, yaml.AliasEvent):
-            raise UnsafeYaml(
-                f"{_line(event)}YAML aliases (*name) are not allowed in task files; "
-                "write the value out"
-            )
-        if isinstance(event, _OPENING):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise UnsafeYaml(f"{_line(event)}nested more than {MAX_DEPTH} levels deep")
-        elif isinstance(event, _CLOSING):
-            depth -= 1
+    try:
+        for event in yaml.parse(text, Loader=_FAST_LOADER):
+            if isinstance(event, yaml.AliasEvent):
+                raise UnsafeYaml(
+                    f"{_line(event)}YAML aliases (*name) are not allowed in task files; "
+                    "write the value out"
+                )
+            if isinstance(event, _OPENING):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise UnsafeYaml(f"{_line(event)}nested more than {MAX_DEPTH} levels deep")
+            elif isinstance(event, _CLOSING):
+                depth -= 1
+    except yaml.MarkedYAMLError as error:
+        if "maximum nesting depth" not in str(error):  # libyaml's own limit, which it meets first
+            raise
+        raise UnsafeYaml(f"{_mark(error.problem_mark)}nested more than {MAX_DEPTH} levels deep") from None
 
 
 def _line(event: yaml.Event) -> str:
-    mark = event.start_mark
+    return _mark(event.start_mark)
+
+
+def _mark(mark: Any) -> str:
     return "" if mark is None else f"line {mark.line + 1}: "
