@@ -79,19 +79,19 @@ def convert(category: str, case: dict[str, Any], answer: Any) -> Converted | Not
     case_id = str(case.get("id", "?"))
     try:
         task = _task(category, case, answer)
-    except _Unexpressible as why:
+    except Unexpressible as why:
         return NotExpressible(case_id, category, str(why))
     return Converted(case_id, category, task)
 
 
-class _Unexpressible(Exception):
-    pass
+class Unexpressible(Exception):
+    """Raised with the reason a case cannot be written as a task."""
 
 
 def _task(category: str, case: dict[str, Any], answer: Any) -> dict[str, Any]:
     turns = case.get("question") or []
     if len(turns) != 1:
-        raise _Unexpressible(f"{len(turns)} user turns in a single-turn category")
+        raise Unexpressible(f"{len(turns)} user turns in a single-turn category")
     system, prompt = _messages(turns[0])
     functions = case.get("function") or []
     docs = {f["name"]: f for f in functions}
@@ -123,7 +123,7 @@ def _task(category: str, case: dict[str, Any], answer: Any) -> dict[str, Any]:
         return task
     if category == "live_relevance":
         if len(tools) != 1:
-            raise _Unexpressible("relevance with several functions: any one call passes in BFCL")
+            raise Unexpressible("relevance with several functions: any one call passes in BFCL")
         only = tools[0]["name"]
         task["checks"] = [{"type": "tool_calls", "label": "called the function",
                            "calls": [{"name": only, "args": {}}]}]
@@ -131,14 +131,15 @@ def _task(category: str, case: dict[str, Any], answer: Any) -> dict[str, Any]:
                              {"answer": "Done."}]
         return task
     if not answer:
-        raise _Unexpressible("no possible answer in the data")
+        raise Unexpressible("no possible answer in the data")
     expected, reference = [], []
     for call in answer:
         [(name, options)] = call.items()
         doc = docs.get(name)
         if doc is None:
-            raise _Unexpressible(f"the answer calls {name}, which is not offered")
+            raise Unexpressible(f"the answer calls {name}, which is not offered")
         args, ref_args = _arguments(options, doc.get("parameters") or {})
+        schema_problem(name, ref_args, doc.get("parameters") or {})
         expected.append({"name": tool_name(name), "exact_args": True, "args": args})
         reference.append({"name": tool_name(name), "arguments": ref_args})
     check: dict[str, Any] = {
@@ -158,7 +159,7 @@ def _messages(turn: list[dict[str, Any]]) -> tuple[str | None, str]:
     system = [m["content"] for m in turn if m.get("role") == "system"]
     users = [m["content"] for m in turn if m.get("role") == "user"]
     if len(users) != 1 or len(system) > 1 or len(turn) != len(users) + len(system):
-        raise _Unexpressible("the turn is not one user message (with at most one system message)")
+        raise Unexpressible("the turn is not one user message (with at most one system message)")
     return (system[0] if system else None), str(users[0])
 
 
@@ -190,7 +191,7 @@ def _arguments(
     reference: dict[str, Any] = {}
     for name, acceptable in options.items():
         if not isinstance(acceptable, list):
-            raise _Unexpressible(f"argument {name!r}: possible answers are not a list")
+            raise Unexpressible(f"argument {name!r}: possible answers are not a list")
         kind = (props.get(name) or {}).get("type", "string")
         optional = "" in acceptable
         values = [v for v in acceptable if v != ""]
@@ -204,10 +205,23 @@ def _arguments(
         if usable:
             reference[name] = usable[0]
         elif values and not optional:
-            raise _Unexpressible(
+            raise Unexpressible(
                 f"argument {name!r}: no acceptable value ({values[0]!r}, …) fits the function's own schema"
             )
     return matchers, reference
+
+
+def schema_problem(name: str, arguments: dict[str, Any], parameters: dict[str, Any]) -> None:
+    """Refuse a case whose ground truth breaks its own function's schema: no model call
+    could both pass validation and match it."""
+    import jsonschema
+
+    schema = _object_schema(json_schema(parameters))
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(schema).iter_errors(arguments)
+    )
+    if error is not None:
+        raise Unexpressible(f"the ground truth of {name} breaks its own schema: {error.message}")
 
 
 def _fits(value: Any, bfcl_schema: dict[str, Any]) -> bool:
@@ -238,7 +252,7 @@ def _expanded(name: str, value: Any) -> list[Any]:
     for options in choices:
         total *= max(1, len(options))
     if total > MAX_COMBINATIONS or any(not options for options in choices):
-        raise _Unexpressible(f"argument {name!r}: {total} nested combinations (limit {MAX_COMBINATIONS})")
+        raise Unexpressible(f"argument {name!r}: {total} nested combinations (limit {MAX_COMBINATIONS})")
     return [
         {k: v for k, v in zip(keys, combo, strict=True) if v is not _ABSENT}
         for combo in itertools.product(*choices)
