@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -243,20 +244,47 @@ def _type_options(kind: str) -> dict[str, Any]:
 
 
 def _expanded(name: str, value: Any) -> list[Any]:
-    """A nested possible answer (a mapping of option lists) as the mappings it accepts."""
-    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
-        return [value]
-    keys = list(value)
-    choices = [[*(o for o in value[k] if o != ""), *([_ABSENT] if "" in value[k] else [])] for k in keys]
+    """A nested possible answer (mappings of option lists, also inside lists) as the
+    concrete values it accepts."""
+    try:
+        return _alternatives(value)
+    except _TooMany:
+        raise Unexpressible(
+            f"argument {name!r}: more than {MAX_COMBINATIONS} nested combinations"
+        ) from None
+
+
+def _alternatives(value: Any) -> list[Any]:
+    if isinstance(value, dict) and value and all(isinstance(v, list) for v in value.values()):
+        keys = list(value)
+        choices = []
+        for key in keys:
+            options = [alt for o in value[key] if o != "" for alt in _alternatives(o)]
+            if "" in value[key]:
+                options.append(_ABSENT)
+            if not options:
+                return []
+            choices.append(options)
+        return _bounded_product(choices, lambda combo: {
+            k: v for k, v in zip(keys, combo, strict=True) if v is not _ABSENT
+        })
+    if isinstance(value, list) and any(isinstance(item, dict) for item in value):
+        return _bounded_product([_alternatives(item) for item in value], list)
+    return [value]
+
+
+class _TooMany(Exception):
+    pass
+
+
+def _bounded_product(choices: list[list[Any]], build: Callable[[tuple[Any, ...]], Any]) -> list[Any]:
+    """``build`` of each combination of one option per choice; ``_TooMany`` past the limit."""
     total = 1
     for options in choices:
-        total *= max(1, len(options))
-    if total > MAX_COMBINATIONS or any(not options for options in choices):
-        raise Unexpressible(f"argument {name!r}: {total} nested combinations (limit {MAX_COMBINATIONS})")
-    return [
-        {k: v for k, v in zip(keys, combo, strict=True) if v is not _ABSENT}
-        for combo in itertools.product(*choices)
-    ]
+        total *= len(options)
+        if total > MAX_COMBINATIONS:
+            raise _TooMany()
+    return [build(combo) for combo in itertools.product(*choices)]
 
 
 _ABSENT = object()
