@@ -10,9 +10,11 @@ strings compared ignoring case and runs of spaces). BFCL's schema dialect (``dic
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from app.core.importers.bfcl_data import SILENCE
@@ -217,10 +219,8 @@ def schema_problem(name: str, arguments: dict[str, Any], parameters: dict[str, A
     could both pass validation and match it."""
     import jsonschema
 
-    schema = _object_schema(json_schema(parameters))
-    error = jsonschema.exceptions.best_match(
-        jsonschema.Draft202012Validator(schema).iter_errors(arguments)
-    )
+    validator = _validator(json.dumps(_object_schema(json_schema(parameters)), sort_keys=True))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(arguments))
     if error is not None:
         raise Unexpressible(f"the ground truth of {name} breaks its own schema: {error.message}")
 
@@ -230,9 +230,17 @@ def _fits(value: Any, bfcl_schema: dict[str, Any]) -> bool:
     import jsonschema
 
     try:
-        return jsonschema.Draft202012Validator(json_schema(bfcl_schema)).is_valid(value)
-    except jsonschema.SchemaError:
+        return bool(_validator(json.dumps(json_schema(bfcl_schema), sort_keys=True)).is_valid(value))
+    except (jsonschema.SchemaError, TypeError, ValueError):
         return False
+
+
+@lru_cache(maxsize=8192)
+def _validator(schema_json: str) -> Any:
+    """One validator per distinct schema (BFCL repeats its functions across cases)."""
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(json.loads(schema_json))
 
 
 def _type_options(kind: str) -> dict[str, Any]:
