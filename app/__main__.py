@@ -6,7 +6,7 @@ import sys
 
 _CLI_WORDS = frozenset(
     {"models", "tasks", "run", "runs", "show", "transcript", "delete", "report", "sweep", "ceiling", "tune",
-     "doctor",
+     "doctor", "import",
      "-h", "--help", "--version"}
 )
 

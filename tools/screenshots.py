@@ -65,8 +65,8 @@ def shoot(theme_name: str) -> list[Path]:
     from app.core.config import AppSettings
     from app.core.engine import Engine
     from app.core.tuning.factors import Factor
+    from app.ui.dialogs.settings_dialog import SettingsDialog
     from app.ui.main_window import COMPARE, HISTORY, MainWindow
-    from app.ui.settings_dialog import SettingsDialog
     from app.ui.theme import apply_theme
 
     app = QApplication.instance() or QApplication([sys.argv[0]])

@@ -136,15 +136,18 @@ def judge_builtin_suites(tasks_dir: Path) -> tuple[SuiteJudging, ...]:
     return tuple(results)
 
 
-def diagnose(settings: Any, database: Path, tasks_dir: Path | None = None) -> DoctorReport:
-    """Every fact at once (a few seconds: it runs one reference attempt per suite)."""
+def diagnose(
+    settings: Any, database: Path, tasks_dir: Path | None = None, *, judge_suites: bool = True
+) -> DoctorReport:
+    """Every fact at once (a few seconds: it runs one reference attempt per suite, unless
+    ``judge_suites`` is off, as on the About dialog)."""
     from app.core.paths import builtin_tasks_dir
     from app.core.secrets import keyring_status
 
     interpreter = probe_interpreter()
     writable, folder_detail = data_folder_status(database)
     keyring = keyring_status()
-    suites = judge_builtin_suites(tasks_dir or builtin_tasks_dir())
+    suites = judge_builtin_suites(tasks_dir or builtin_tasks_dir()) if judge_suites else ()
     return DoctorReport(
         app_version=__version__,
         platform=f"{platform.system()} {platform.release()} ({platform.machine()})",

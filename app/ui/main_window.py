@@ -24,17 +24,17 @@ from app.core.events import RunFinished
 from app.core.modelref import ModelRef
 from app.core.plan import RunPlan
 from app.core.providers.base import ProviderKind
-from app.ui.bridge import EventBridge
-from app.ui.compare_page import ComparePage
-from app.ui.history_page import HistoryPage
-from app.ui.live_run_page import LiveRunPage
-from app.ui.models_page import ModelsPage
-from app.ui.run_launcher import RunLauncher
-from app.ui.run_setup_page import RunRequest, RunSetupPage
-from app.ui.run_state import RunState
-from app.ui.settings_dialog import SettingsDialog
-from app.ui.sweep_dialog import SweepRequest
-from app.ui.workers import RunController
+from app.ui.background.bridge import EventBridge
+from app.ui.background.run_launcher import RunLauncher
+from app.ui.background.workers import RunController
+from app.ui.dialogs.settings_dialog import SettingsDialog
+from app.ui.dialogs.sweep_dialog import SweepRequest
+from app.ui.models.run_state import RunState
+from app.ui.pages.compare_page import ComparePage
+from app.ui.pages.history_page import HistoryPage
+from app.ui.pages.live_run_page import LiveRunPage
+from app.ui.pages.models_page import ModelsPage
+from app.ui.pages.run_setup_page import RunRequest, RunSetupPage
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ class MainWindow(QMainWindow):
 
     def export_report(self) -> None:
         """Export the run on the Live run page, else the one selected in History."""
-        from app.ui.export_dialog import export_run
+        from app.ui.dialogs.export_dialog import export_run
 
         state = self.live_page.state
         run_id = state.run_id if state is not None else self.history_page.selected_run_id()
@@ -309,15 +309,10 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About AgentGap",
-            f"<h3>AgentGap {app.__version__}</h3>"
-            "<p>Which of your local models can actually work as an agent? AgentGap runs each "
-            "model N times through tiered agent tasks with real tools, shows every tool call, "
-            "and keeps every attempt.</p>"
-            f"<p>Database: <code>{self.engine.db_path}</code></p>",
-        )
+        from app.ui.dialogs.about_dialog import AboutDialog
+
+        self.about_dialog = AboutDialog(self.engine.settings, self.engine.db_path, self)
+        self.about_dialog.open()
 
     # ---- window state ---------------------------------------------------------------
 

@@ -17,9 +17,9 @@ from app.core.config import AppSettings
 from app.core.engine import Engine
 from app.core.plan import AttemptSettings
 from app.core.providers.base import ModelInfo, ProviderKind
-from app.ui.cloud_notice import CloudNoticeDialog
-from app.ui.run_launcher import RunLauncher
-from app.ui.run_setup_page import RunRequest
+from app.ui.background.run_launcher import RunLauncher
+from app.ui.dialogs.cloud_notice import CloudNoticeDialog
+from app.ui.pages.run_setup_page import RunRequest
 
 CLAUDE = ModelInfo("claude-haiku-4-5", ProviderKind.ANTHROPIC, "http://127.0.0.1:9", description="cloud")
 LOCAL = ModelInfo("competent", ProviderKind.SIMULATED, "sim", simulated=True)

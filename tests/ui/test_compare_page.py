@@ -9,7 +9,7 @@ from pytestqt.qtbot import QtBot
 from app.core.cancel import CancelToken
 from app.core.config import AppSettings
 from app.core.engine import Engine
-from app.ui.compare_charts import save_chart
+from app.ui.charts.compare_charts import save_chart
 from app.ui.main_window import COMPARE
 from tests.ui.conftest import WindowFactory
 from tests.ui.ui_driver import wait_until

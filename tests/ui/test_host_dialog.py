@@ -5,7 +5,7 @@ from __future__ import annotations
 from pytestqt.qtbot import QtBot
 
 from app.core.config import HostConfig
-from app.ui.host_dialog import HostDialog
+from app.ui.dialogs.host_dialog import HostDialog
 
 
 def test_co_resident_and_concurrency_are_edited_and_returned(qtbot: QtBot) -> None:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.ui.main_window import LIVE
-from app.ui.run_state import AttemptStatus
+from app.ui.models.run_state import AttemptStatus
 from tests.ui.conftest import WindowFactory
 from tests.ui.ui_driver import choose, start_run, wait_until
 

@@ -12,9 +12,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.ui.host_dialog import HostDialog
+from app.ui.dialogs.host_dialog import HostDialog
+from app.ui.dialogs.settings_dialog import SettingsDialog
 from app.ui.main_window import SETUP, MainWindow
-from app.ui.settings_dialog import SettingsDialog
 from tests.fakes.fake_ollama import FakeModel, FakeOllama
 from tests.ui.conftest import WindowFactory
 from tests.ui.ui_driver import wait_until

@@ -16,7 +16,7 @@ from app.core.modelref import ModelRef
 from app.core.outcomes import Outcome
 from app.core.plan import AttemptSettings, AttemptSpec
 from app.core.providers.base import ProviderKind
-from app.ui.run_state import AttemptStatus, RunState
+from app.ui.models.run_state import AttemptStatus, RunState
 
 RUN = "run1"
 MODEL = ModelRef(ProviderKind.SIMULATED, "sim", "competent")

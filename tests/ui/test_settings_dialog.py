@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core.config import AppSettings, load_settings, save_settings
 from app.core.outcomes import ToolMode
-from app.ui.settings_dialog import CLOUD_KEYS, SettingsDialog
+from app.ui.dialogs.settings_dialog import CLOUD_KEYS, SettingsDialog
 
 
 def test_without_a_keyring_key_entry_is_disabled_and_explained(qtbot: QtBot, settings: AppSettings) -> None:

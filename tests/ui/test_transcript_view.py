@@ -17,7 +17,7 @@ from app.core.events import (
     TurnStarted,
 )
 from app.core.outcomes import Outcome
-from app.ui.transcript_view import TranscriptView
+from app.ui.transcripts.transcript_view import TranscriptView
 
 IDS = {"run_id": "r1", "attempt_id": "r1-000001"}
 

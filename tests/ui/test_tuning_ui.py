@@ -12,7 +12,7 @@ from app.core.outcomes import ToolMode
 from app.core.tuning.analysis import Verdict
 from app.core.tuning.ceilings import Ceiling
 from app.core.tuning.factors import Factor
-from app.ui.compare_charts import save_chart
+from app.ui.charts.compare_charts import save_chart
 from app.ui.main_window import COMPARE, MainWindow
 from tests.ui.conftest import WindowFactory
 from tests.ui.ui_driver import choose, wait_until

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pytestqt.qtbot import QtBot
 
 from app.ui.main_window import MainWindow
-from app.ui.run_state import RunState
+from app.ui.models.run_state import RunState
 
 
 def wait_for_models(qtbot: QtBot, window: MainWindow) -> None:

@@ -24,6 +24,7 @@ from app.core.providers.scripts import SCRIPTS
 from app.core.tasks.environment import TaskEnvironment
 from app.core.tasks.loader import Task
 from app.core.tasks.schema import Budgets
+from app.core.tasks.shown_paths import shown_paths
 
 log = logging.getLogger(__name__)
 
@@ -185,11 +186,11 @@ def _one_try(
             results, checked = check_conversation(task.spec, trace, env)
         checks_s = time.perf_counter() - checks_started
         verdict = score_attempt(task.spec, trace, results, checked)
-        if trace.stop not in (StopReason.INFRA_ERROR, StopReason.CANCELLED):
+        if trace.stop not in (StopReason.INFRA_ERROR, StopReason.HARNESS_ERROR, StopReason.CANCELLED):
             loop.context_window()  # a dead server is not asked again
+        detail = shown_paths(_with_diagnosis(verdict, loop.meters), env.workspace)
     wall = time.perf_counter() - started
     stats = _stats(trace, loop.meters, wall, checks_s)
-    detail = _with_diagnosis(verdict, loop.meters)
     finished = AttemptFinished(
         run_id=spec.run_id,
         attempt_id=spec.attempt_id,
@@ -226,7 +227,7 @@ def _unjudged(
         attempt_id=spec.attempt_id,
         outcome=Outcome.HARNESS_ERROR,
         score=0.0,
-        detail=f"AgentGap could not set up the attempt: {detail}",
+        detail=shown_paths(f"AgentGap could not set up the attempt: {detail}"),
         checks=(),
         stats=AttemptStats(),
     )

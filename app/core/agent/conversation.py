@@ -45,6 +45,7 @@ def converse(loop: AgentLoop, messages: list[Message], task: TaskSpec, deadline:
         if index:
             if trace.stop is not StopReason.ANSWERED:
                 break
+            messages.append(Message(role="assistant", content=trace.final_answer))
             messages.append(Message(role="user", content=turn.prompt))
         marks = (trace.turns, len(trace.calls), len(trace.rejected))
         trace.final_answer = ""

@@ -58,6 +58,7 @@ class ReportData:
     failures: list[FailureExample] = field(default_factory=list)
     method: dict[str, str] = field(default_factory=dict)
     tuning: TuningReport = field(default_factory=TuningReport)
+    unjudged: Unjudged | None = None  # attempts that ended as harness_error
 
 
 def build_report(
@@ -74,6 +75,7 @@ def build_report(
     counts = outcome_counts(db, run_ids)
     every_attempt = [a for run_id in run_ids for a in repo.attempts(run_id)]
     attempts = every_attempt if with_attempts else []
+    broken = unjudged(every_attempt)
     models = sorted({s.model for s in stats})
     tasks = sorted({(s.suite, s.tier, s.task_id) for s in stats})
     cells: dict[tuple[str, str], Rate] = {}
@@ -94,8 +96,9 @@ def build_report(
         cells=cells,
         attempts=attempts,
         failures=failures,
-        method=_with_unjudged(repo.method_notes(run_ids), unjudged(every_attempt)),
+        method=_with_unjudged(repo.method_notes(run_ids), broken),
         tuning=build_tuning(stats, settings_by_key, repo.context_limits(run_ids)),
+        unjudged=broken,
     )
 
 

@@ -12,6 +12,7 @@ from app.core.faults import HarnessFault
 from app.core.outcomes import Outcome
 from app.core.tasks.environment import TaskEnvironment
 from app.core.tasks.call_checks import call_shortfall, failing_call_mode
+from app.core.tasks.shown_paths import shown_paths
 from app.core.tasks.schema import (
     AnswerCheck,
     Check,
@@ -34,11 +35,12 @@ def run_check(check: Check, trace: AttemptTrace, env: TaskEnvironment) -> CheckO
     try:
         passed, detail = _dispatch(check, trace, env)
     except HarnessFault as error:  # our side broke: the attempt cannot be judged
-        return CheckOutcome(label, False, f"check could not run: {error}", check.weight, broken=True)
-    except Exception as error:  # a crashed check is reported, never fatal, never the model's fault
-        detail = f"check could not run: {type(error).__name__}: {error}"
+        detail = shown_paths(f"check could not run: {error}", env.workspace)
         return CheckOutcome(label, False, detail, check.weight, broken=True)
-    return CheckOutcome(name=label, passed=passed, detail=detail, weight=check.weight)
+    except Exception as error:  # a crashed check is reported, never fatal, never the model's fault
+        detail = shown_paths(f"check could not run: {type(error).__name__}: {error}", env.workspace)
+        return CheckOutcome(label, False, detail, check.weight, broken=True)
+    return CheckOutcome(label, passed, shown_paths(detail, env.workspace), check.weight)
 
 
 def _dispatch(check: Check, trace: AttemptTrace, env: TaskEnvironment) -> tuple[bool, str]:

@@ -14,7 +14,9 @@ from app.core.faults import HarnessFault
 from app.core.tasks.loader import Task
 from app.core.tasks.matching import args_mismatch
 from app.core.tasks.sandbox import Sandbox
+from app.core.tasks.shown_paths import shown_paths
 from app.core.tasks.schema import BuiltinTool, MockTool
+from app.core.tasks.stateful_tools import StatefulTools
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +37,10 @@ class TaskEnvironment:
         self.sandbox: Sandbox | None = None
         specs: list[ToolSpec] = []
         builtins = [t.builtin for t in task.spec.tools if isinstance(t, BuiltinTool)]
-        if task.spec.workspace is not None or builtins:
+        self._stateful: StatefulTools | None = None
+        if task.spec.tool_class is not None:
+            self._stateful = StatefulTools.load(task.spec.tool_class, task.base_dir)
+        if task.spec.workspace is not None or builtins or self._stateful is not None:
             workspace = task.resolve(task.spec.workspace) if task.spec.workspace else None
             self.sandbox = Sandbox.create(workspace, scratch_root=scratch_root)
         for entry in task.spec.tools:
@@ -72,8 +77,20 @@ class TaskEnvironment:
         return f"{where + ': ' if where else ''}{error.message}"
 
     def execute(self, call: ToolCall) -> ToolOutput:
-        """Run one validated call. Any failure becomes an error result for the model."""
+        """Run one validated call; its result shows paths relative to the workspace."""
+        output = self._execute(call)
+        if call.name == "read_file" and not output.is_error:
+            return output  # a file's own text is shown as it is
+        shown = shown_paths(output.content, self.workspace)
+        return output if shown == output.content else ToolOutput(shown, output.is_error)
+
+    def _execute(self, call: ToolCall) -> ToolOutput:
+        """Run one validated call. A refusal becomes an error result for the model."""
         try:
+            mock = self._mocks.get(call.name)
+            if mock is not None and mock.stateful and self._stateful and self.sandbox:
+                content, is_error = self._stateful.call(self.sandbox, call.name, call.arguments)
+                return ToolOutput(content, is_error=is_error)
             if call.name in self._mocks:
                 return self._mock_result(self._mocks[call.name], call.arguments)
             if self.sandbox is not None:

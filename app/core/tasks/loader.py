@@ -147,10 +147,15 @@ def _suite_dirs(root: Path) -> Iterator[Path]:
                 yield child
 
 
+def load_suite_spec(suite_dir: Path) -> SuiteSpec:
+    """The validated ``suite.yaml`` of a suite folder."""
+    suite_file = suite_dir / SUITE_FILE
+    return _validate(SuiteSpec, suite_file, _read_yaml(suite_file))
+
+
 def load_suite(suite_dir: Path, errors: list[TaskLoadError]) -> Suite:
     """Load one suite; broken task files go to ``errors`` and the rest still load."""
-    suite_file = suite_dir / SUITE_FILE
-    spec = _validate(SuiteSpec, suite_file, _read_yaml(suite_file))
+    spec = load_suite_spec(suite_dir)
     tasks: list[Task] = []
     seen: dict[str, Path] = {}
     for task_file in _task_files(suite_dir):

@@ -5,8 +5,10 @@ Validated with pydantic so that a broken file is reported by file and field.
 
 from __future__ import annotations
 
+import json
 import re
 from difflib import get_close_matches
+from functools import lru_cache
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -185,18 +187,32 @@ class MockTool(_Strict):
 
 def check_parameters_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """A tool's parameters must be a valid JSON Schema (2020-12) describing an object."""
-    import jsonschema
-
-    try:
-        jsonschema.Draft202012Validator.check_schema(schema)
-    except jsonschema.SchemaError as error:
-        where = "/".join(str(p) for p in error.absolute_path)
-        raise ValueError(
-            f"not a valid JSON Schema{' at ' + where if where else ''}: {error.message}"
-        ) from None
+    problem = _schema_problem(json.dumps(schema, sort_keys=True, default=str))
+    if problem is not None:
+        raise ValueError(problem)
     if schema.get("type", "object") != "object":
         raise ValueError("a tool's parameters must be a JSON Schema of type 'object'")
     return schema
+
+
+@lru_cache(maxsize=4096)
+def _schema_problem(schema_json: str) -> str | None:
+    """Why a schema breaks the JSON Schema meta-schema, or None (suites repeat tools)."""
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(_meta_validator().iter_errors(json.loads(schema_json)))
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path)
+    return f"not a valid JSON Schema{' at ' + where if where else ''}: {error.message}"
+
+
+@lru_cache(maxsize=1)
+def _meta_validator() -> Any:
+    import jsonschema
+
+    meta = jsonschema.Draft202012Validator.META_SCHEMA
+    return jsonschema.Draft202012Validator(meta)
 
 
 BuiltinToolName = Literal["read_file", "write_file", "run_command", "search_code", "list_files"]
@@ -334,6 +350,7 @@ class ToolClass(_Strict):
     file: str  # a .py file next to the task file, inside the suite
     name: str  # the class in that file
     init: dict[str, Any] = Field(default_factory=dict)  # keyword arguments for the constructor
+    setup: str | None = None  # or: a method called with ``init`` as its one argument
 
     @field_validator("name")
     @classmethod

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from app.core.engine import Engine
 from app.ui.formatting import plural
-from app.ui.history_model import RUN_ID_ROLE, RunHistoryModel, is_resumable
+from app.ui.models.history_model import RUN_ID_ROLE, RunHistoryModel, is_resumable
 
 if TYPE_CHECKING:
     from app.core.store.repository import RunSummary

@@ -22,10 +22,10 @@ from app.core.config import HostConfig, save_settings
 from app.core.engine import Engine
 from app.core.modelref import default_ollama_host
 from app.core.providers.base import HostStatus, ProviderKind
+from app.ui.background.workers import BackgroundCall
+from app.ui.dialogs.host_dialog import HostDialog
 from app.ui.formatting import plural
-from app.ui.host_dialog import HostDialog
-from app.ui.models_tree import HOST_ROLE, BadgeDelegate, HostModelsTreeModel
-from app.ui.workers import BackgroundCall
+from app.ui.models.models_tree import HOST_ROLE, BadgeDelegate, HostModelsTreeModel
 
 EMPTY_STATE_HTML = """
 <h3>No model server found</h3>

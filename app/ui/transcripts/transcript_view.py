@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from app.core.events import Event
 from app.ui import theme
-from app.ui.transcript_html import (
+from app.ui.transcripts.transcript_html import (
     TOGGLE_SCHEME,
     Block,
     StreamStart,

@@ -22,7 +22,7 @@ from app.core.plan import AttemptSettings
 from app.core.reports.tuning import TuningReport
 from app.core.tuning.analysis import SweepAnalysis, Verdict
 from app.core.tuning.factors import Factor
-from app.ui.tuning_charts import VERDICT_COLOURS, CeilingChart, SweepChart
+from app.ui.charts.tuning_charts import VERDICT_COLOURS, CeilingChart, SweepChart
 
 EMPTY_HINT = (
     "No sweep, ceiling run or tool-mode comparison among the ticked runs. Start a sweep from "

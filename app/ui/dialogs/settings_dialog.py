@@ -31,8 +31,13 @@ from app.core.modelref import default_ollama_host
 from app.core.outcomes import ToolMode
 from app.core.providers.base import ProviderKind
 from app.core.secrets import KeyringUnavailable, get_api_key, keyring_status, set_api_key
-from app.ui.form_fields import THINKING_CHOICES, TOOL_MODE_CHOICES, budget_spin_box, choice_box
-from app.ui.host_dialog import HostDialog
+from app.ui.dialogs.host_dialog import HostDialog
+from app.ui.widgets.form_fields import (
+    THINKING_CHOICES,
+    TOOL_MODE_CHOICES,
+    budget_spin_box,
+    choice_box,
+)
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 from app.core.engine import Engine
 from app.core.plan import AttemptSettings
 from app.core.reports.data import ReportData, build_report
-from app.ui.attempt_browser import AttemptBrowser
-from app.ui.compare_charts import (
+from app.ui.background.workers import BackgroundCall
+from app.ui.charts.compare_charts import (
     AgentVsCode,
     FailureModes,
     PassRateByTier,
@@ -34,8 +34,9 @@ from app.ui.compare_charts import (
     TaskHeatmap,
     save_chart,
 )
-from app.ui.tuning_view import TuningView
-from app.ui.workers import BackgroundCall
+from app.ui.charts.tuning_view import TuningView
+from app.ui.transcripts.attempt_browser import AttemptBrowser
+from app.ui.widgets.unjudged_banner import UnjudgedBanner
 
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -92,6 +93,8 @@ class ComparePage(QWidget):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.addLayout(top)
+        self.unjudged_banner = UnjudgedBanner()
+        right_layout.addWidget(self.unjudged_banner)
         right_layout.addWidget(self.tabs, 1)
 
         splitter = QSplitter()
@@ -152,6 +155,7 @@ class ComparePage(QWidget):
         for chart in (self.by_tier, self.failures, self.gap, self.speed, self.modes, self.heatmap):
             chart.show_data(data)
         self._fill_table(data)
+        self.unjudged_banner.show_unjudged(data.unjudged)
         self.tuning.show_tuning(data.tuning)
         self.browser.set_data(self._compared, data)
 

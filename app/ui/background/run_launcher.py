@@ -17,10 +17,10 @@ from app.core.engine import Engine
 from app.core.modelref import ModelRef
 from app.core.plan import RunPlan
 from app.core.providers.base import ProviderKind
-from app.ui.cloud_notice import confirm_cloud_run
-from app.ui.run_setup_page import RunRequest
-from app.ui.run_state import RunState
-from app.ui.workers import BackgroundCall
+from app.ui.background.workers import BackgroundCall
+from app.ui.dialogs.cloud_notice import confirm_cloud_run
+from app.ui.models.run_state import RunState
+from app.ui.pages.run_setup_page import RunRequest
 
 log = logging.getLogger(__name__)
 

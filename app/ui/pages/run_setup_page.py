@@ -29,10 +29,15 @@ from app.core.outcomes import ToolMode
 from app.core.plan import AttemptSettings
 from app.core.providers.base import HostStatus, ModelInfo
 from app.core.tasks.loader import Catalog, Task
-from app.ui.form_fields import THINKING_CHOICES, TOOL_MODE_CHOICES, budget_spin_box, choice_box
+from app.ui.dialogs.sweep_dialog import SweepDialog
 from app.ui.formatting import plural
-from app.ui.sweep_dialog import SweepDialog
-from app.ui.task_selection import ModelChoiceModel, TaskSelectionModel
+from app.ui.models.task_selection import ModelChoiceModel, TaskSelectionModel
+from app.ui.widgets.form_fields import (
+    THINKING_CHOICES,
+    TOOL_MODE_CHOICES,
+    budget_spin_box,
+    choice_box,
+)
 
 
 @dataclass(frozen=True, slots=True)

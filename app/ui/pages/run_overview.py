@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.outcomes import Outcome
-from app.ui.run_models import AttemptListModel, RunGridModel, short_model_name
-from app.ui.run_state import RunState
+from app.ui.models.run_models import AttemptListModel, RunGridModel, short_model_name
+from app.ui.models.run_state import RunState
 
 
 def titled(label: QLabel | str, widget: QWidget) -> QWidget:

@@ -9,7 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 
 from app.core.outcomes import Outcome
 from app.ui import theme
-from app.ui.run_state import AttemptState, AttemptStatus, Cell, RunState
+from app.ui.models.run_state import AttemptState, AttemptStatus, Cell, RunState
 
 Index = QModelIndex | QPersistentModelIndex
 ATTEMPT_ID_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -9,7 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 
 from app.ui import theme
 from app.ui.formatting import format_rate, format_when
-from app.ui.run_models import short_model_name
+from app.ui.models.run_models import short_model_name
 
 if TYPE_CHECKING:
     from app.core.store.repository import RunSummary

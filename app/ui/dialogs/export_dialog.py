@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 from app.core.engine import Engine
 from app.core.reports.data import build_report
 from app.core.reports.export import write_report
-from app.ui.workers import BackgroundCall
+from app.ui.background.workers import BackgroundCall
 
 FILTERS = {
     "HTML report (*.html)": "html",

@@ -21,7 +21,7 @@ from app.core.engine import Engine
 from app.core.outcomes import Outcome
 from app.core.reports.data import ReportData
 from app.core.store.records import AttemptRecord
-from app.ui.transcript_view import TranscriptView
+from app.ui.transcripts.transcript_view import TranscriptView
 
 ANY = "(any)"
 COLUMNS = ("outcome", "model", "task", "tier", "run", "turns", "detail")

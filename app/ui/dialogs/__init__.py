@@ -1,0 +1,1 @@
+"""Dialogs: preferences, servers, export, sweep builder and the cloud notice."""

@@ -1,0 +1,1 @@
+"""Transcripts as conversations: the view, its rich text, and the attempts browser."""
