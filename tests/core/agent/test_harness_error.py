@@ -62,6 +62,7 @@ def test_a_crashing_check_is_our_fault(catalog: Catalog, monkeypatch: pytest.Mon
         raise RuntimeError("checker bug")
 
     monkeypatch.setattr(workspace_checks, "code_answer_check", crash)
+    monkeypatch.setattr(workspace_checks, "probe_check", crash)
     finished, events = _attempt(catalog.task("oneshot.parse-json"), ScriptedProvider(turns=[Turn(text=PARSE_JSON_ANSWER)]))
     _assert_unjudged(finished, events, "check could not run: RuntimeError: checker bug")
 
@@ -79,7 +80,7 @@ def test_a_check_whose_interpreter_lacks_pytest_is_our_fault(
     catalog: Catalog, monkeypatch: pytest.MonkeyPatch, python_without_pytest: Path
 ) -> None:
     monkeypatch.setenv(OVERRIDE_ENV, str(python_without_pytest))
-    finished, events = _attempt(catalog.task("oneshot.parse-json"), ScriptedProvider(turns=[Turn(text=PARSE_JSON_ANSWER)]))
+    finished, events = _attempt(catalog.task("coding.tdd"), ScriptedProvider(turns=[Turn(text="Done.")]))
     _assert_unjudged(finished, events, "pytest is not installed in the Python that runs checks")
 
 
