@@ -33,14 +33,14 @@ def _agentgap(tmp_path: Path, python: Path, *args: str) -> subprocess.CompletedP
 def test_a_run_that_cannot_be_judged_warns_and_fails(tmp_path: Path, python_without_pytest: Path) -> None:
     result = _agentgap(
         tmp_path, python_without_pytest, "run", "-m", "sim:competent",
-        "--task", "oneshot.parse-json", "--task", "oneshot.regex-dates", "-n", "1", "--json",
+        "--task", "coding.tdd", "--task", "coding.todo-implement", "-n", "1", "--json",
     )
     assert result.returncode == 1, result.stderr
     attempts = json.loads(result.stdout)["attempts"]
     assert [a["outcome"] for a in attempts] == ["harness_error", "harness_error"]
     warning = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     assert len(warning) == 1
-    assert "2 attempts could not be judged: oneshot." in warning[0]
+    assert "2 attempts could not be judged: coding." in warning[0]
     assert "pytest is not installed in the Python that runs checks" in warning[0]
     run_id = json.loads(result.stdout)["run"]["id"]
 
