@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__
+from app.core.tasks import jail
 from app.core.tasks.interpreter import InterpreterProbe, probe_interpreter
 
 _WORKSPACE_CHECKS = ("command", "code_answer")
@@ -65,10 +66,13 @@ class DoctorReport:
 
 
 def isolation_level() -> str:
-    """How the sandbox confines commands and checks on this machine."""
+    """How the sandbox confines commands and checks on this machine, in words."""
+    level = jail.isolation_level()
+    if level.is_jail:
+        return level.label
     found = shutil.which("bwrap") if sys.platform.startswith("linux") else None
-    level = "process isolation only (allowlist, scrubbed environment, resource limits)"
-    return f"{level}; bubblewrap is installed at {found}" if found else level
+    missing = "bubblewrap is installed but cannot start here" if found else "no jail found (install bubblewrap)"
+    return f"{level.label} (allowlist, scrubbed environment, resource limits); {missing}"
 
 
 def data_folder_status(database: Path) -> tuple[bool, str]:

@@ -33,7 +33,7 @@ def _agentgap(tmp_path: Path, python: Path, *args: str) -> subprocess.CompletedP
 def test_a_run_that_cannot_be_judged_warns_and_fails(tmp_path: Path, python_without_pytest: Path) -> None:
     result = _agentgap(
         tmp_path, python_without_pytest, "run", "-m", "sim:competent",
-        "--task", "coding.read-fix-write", "--task", "coding.tdd", "-n", "1", "--json",
+        "--task", "coding.tdd", "--task", "coding.todo-implement", "-n", "1", "--json",
     )
     assert result.returncode == 1, result.stderr
     attempts = json.loads(result.stdout)["attempts"]

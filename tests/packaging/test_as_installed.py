@@ -15,10 +15,18 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SUITES = ("readiness", "api-chain", "coding", "oneshot")
-_NOT_SHIPPED = shutil.ignore_patterns(
-    ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "*.pyc", ".mypy_cache", ".ruff_cache",
-    ".pytest_cache", ".hypothesis", "tests", "docs",
+_NEVER_SHIPPED = shutil.ignore_patterns(
+    ".git", ".venv", "*.egg-info", "__pycache__", "*.pyc", ".mypy_cache", ".ruff_cache", ".pytest_cache",
+    ".hypothesis",
 )
+_ROOT_ONLY = {"build", "dist", "tests", "docs"}  # at the top only: task workspaces have tests/ folders
+
+
+def _not_shipped(folder: str, names: list[str]) -> set[str]:
+    ignored = set(_NEVER_SHIPPED(folder, names))
+    if Path(folder) == REPO:
+        ignored |= _ROOT_ONLY & set(names)
+    return ignored
 
 
 def _clean_env(tmp_path: Path, venv_bin: Path) -> dict[str, str]:
@@ -39,7 +47,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The ``bin`` folder of a fresh venv holding ``pip install .`` of this source tree."""
     root = tmp_path_factory.mktemp("installed")
     source = root / "src"
-    shutil.copytree(REPO, source, ignore=_NOT_SHIPPED)
+    shutil.copytree(REPO, source, ignore=_not_shipped)
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     bin_dir = venv / ("Scripts" if sys.platform == "win32" else "bin")
@@ -61,6 +69,7 @@ def pass_counts(attempts: list[dict[str, object]]) -> dict[str, tuple[int, int]]
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # a fresh venv and pip install come first
 def test_every_suite_is_judged_as_installed(installed: Path, tmp_path: Path) -> None:
     env = _clean_env(tmp_path, installed)
     suites = [arg for suite in SUITES for arg in ("-s", suite)]
@@ -77,7 +86,10 @@ def test_every_suite_is_judged_as_installed(installed: Path, tmp_path: Path) -> 
     assert set(counts) == set(SUITES)
     code_passed = sum(counts[s][0] for s in ("coding", "oneshot"))
     code_total = sum(counts[s][1] for s in ("coding", "oneshot"))
-    assert code_passed >= 0.9 * code_total, counts
+    missed = [(a["task_id"], a["outcome"], a["detail"]) for a in attempts
+              if a["suite"] in ("coding", "oneshot") and a["outcome"] != "passed"]
+    print("not passed:", missed)
+    assert code_passed >= 0.9 * code_total, (counts, missed)
 
     doctor = subprocess.run(
         [str(installed / "agentgap"), "--db", str(tmp_path / "runs.db"), "doctor", "--json"],

@@ -21,6 +21,7 @@ MIN_PASSAGE = 20  # tokens in the passage that must repeat
 REPEATS = 8  # times in a row
 MAX_CYCLE = 400  # the longest repeating passage looked for, in tokens
 CHECK_EVERY = 8  # new tokens between two looks (the check costs little, but not nothing)
+PAIR_MEMORY = 64  # recent ends kept per token pair
 
 _TOKEN = re.compile(r"\w+|[^\w\s]+")
 
@@ -48,6 +49,9 @@ class RepetitionWatch:
         self._tokens: list[str] = []
         self._pending = ""  # a word that may go on in the next piece
         self._unchecked = 0
+        # where each pair of neighbouring tokens last ended: a passage of period p can only
+        # end here if the final pair also ended p tokens earlier, so only those p are tried
+        self._pairs: dict[tuple[str, str], list[int]] = {}
 
     def feed(self, text: str) -> Repetition | None:
         """Add streamed text; a ``Repetition`` once the rule is met."""
@@ -59,7 +63,14 @@ class RepetitionWatch:
             words.pop()
         else:
             self._pending = ""
-        self._tokens.extend(words)
+        for word in words:
+            self._tokens.append(word)
+            end = len(self._tokens) - 1
+            if end:
+                ends = self._pairs.setdefault((self._tokens[end - 1], word), [])
+                ends.append(end)
+                if len(ends) > 2 * PAIR_MEMORY:
+                    del ends[:PAIR_MEMORY]
         self._unchecked += len(words)
         if self._unchecked < CHECK_EVERY:
             return None
@@ -69,11 +80,13 @@ class RepetitionWatch:
     def check(self) -> Repetition | None:
         """The shortest passage whose repeats fill the rule's span at the end of the text."""
         tokens = self._tokens
-        for cycle in range(1, self.max_cycle + 1):
+        end = len(tokens) - 1
+        if end < 1:
+            return None
+        earlier = self._pairs.get((tokens[end - 1], tokens[end]), [])
+        for cycle in sorted(end - e for e in earlier if 0 < end - e <= self.max_cycle):
             span = max(cycle, self.min_passage) * self.repeats
             if span > len(tokens):
-                if cycle >= self.min_passage:
-                    return None  # every longer passage needs an even longer span
                 continue
             if _periodic_tail(tokens, cycle, span):
                 sample = " ".join(tokens[-cycle:])[:60]

@@ -19,8 +19,6 @@ from tests.core.agent.test_loop import _attempt
 from tests.fakes.scripted_provider import ScriptedProvider, Turn
 
 REPO = Path(__file__).resolve().parents[3]
-# fix-shell's checks run pytest on the answer's text (the Python one-shot tasks use probes)
-FIX_SHELL_ANSWER = "```bash\nfind . -name '*.py' -print0 | xargs -0 grep -l TODO\n```"
 PARSE_JSON_ANSWER = "```python\nimport json\n\ndef get_names(t):\n    return [o['name'] for o in json.loads(t) if 'name' in o]\n```"
 
 
@@ -63,6 +61,7 @@ def test_a_crashing_check_is_our_fault(catalog: Catalog, monkeypatch: pytest.Mon
     def crash(*args: object) -> tuple[bool, str]:
         raise RuntimeError("checker bug")
 
+    monkeypatch.setattr(workspace_checks, "code_answer_check", crash)
     monkeypatch.setattr(workspace_checks, "probe_check", crash)
     finished, events = _attempt(catalog.task("oneshot.parse-json"), ScriptedProvider(turns=[Turn(text=PARSE_JSON_ANSWER)]))
     _assert_unjudged(finished, events, "check could not run: RuntimeError: checker bug")
@@ -81,10 +80,10 @@ def test_a_check_whose_interpreter_lacks_pytest_is_our_fault(
     catalog: Catalog, monkeypatch: pytest.MonkeyPatch, python_without_pytest: Path
 ) -> None:
     monkeypatch.setenv(OVERRIDE_ENV, str(python_without_pytest))
-    finished, events = _attempt(catalog.task("oneshot.fix-shell"), ScriptedProvider(turns=[Turn(text=FIX_SHELL_ANSWER)]))
+    finished, events = _attempt(catalog.task("coding.tdd"), ScriptedProvider(turns=[Turn(text="Done.")]))
     _assert_unjudged(finished, events, "pytest is not installed in the Python that runs checks")
 
 
 def test_the_same_answer_passes_with_the_installed_interpreter(catalog: Catalog) -> None:
-    finished, _ = _attempt(catalog.task("oneshot.fix-shell"), ScriptedProvider(turns=[Turn(text=FIX_SHELL_ANSWER)]))
+    finished, _ = _attempt(catalog.task("oneshot.parse-json"), ScriptedProvider(turns=[Turn(text=PARSE_JSON_ANSWER)]))
     assert finished.outcome is Outcome.PASSED, finished.detail
