@@ -8,10 +8,15 @@ those as Python would, so a machine without any Python still judges every task.
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import os
 import runpy
 import sys
 import traceback
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 
 AS_PYTHON_ENV = "AGENTGAP_AS_PYTHON"  # set for sandboxed commands: the app is Python there
 _FLAGS = frozenset("bBdEhiIOqsSuvVx")  # single-letter options that take no value
@@ -51,6 +56,7 @@ def run_as_python(args: list[str]) -> int:
                 break
         break
     rest = args[index:]
+    _user_code_first()
     try:
         return _run(rest)
     except KeyboardInterrupt:
@@ -60,6 +66,30 @@ def run_as_python(args: list[str]) -> int:
     except BaseException:
         traceback.print_exc()
         return 1
+
+
+class _UserPathsFirst(importlib.abc.MetaPathFinder):
+    """As under Python, modules beside the code (the workspace, a script's folder) come
+    before the bundle's own: a task's ``app`` package is the task's, not AgentGap's."""
+
+    def __init__(self, bundle: str) -> None:
+        self.bundle = bundle
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        entries = [p for p in (sys.path if path is None else path) if not str(p).startswith(self.bundle)]
+        return importlib.machinery.PathFinder.find_spec(fullname, entries, target)
+
+
+def _user_code_first() -> None:
+    """In a real bundle: forget AgentGap's own modules and look beside the code first."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if not bundle:
+        return
+    for name in [n for n in sys.modules if n == "app" or n.startswith("app.")]:
+        del sys.modules[name]
+    sys.meta_path.insert(0, _UserPathsFirst(str(bundle)))
 
 
 def _run(rest: list[str]) -> int:

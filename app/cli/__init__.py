@@ -136,8 +136,20 @@ def run_cli(argv: list[str]) -> int:
     if args.command in importing.COMMANDS:
         module = importing
     handler = getattr(module, f"cmd_{args.command}")
+    from sqlalchemy.exc import OperationalError
+
+    from app.core.store.writer import StoreWriteFailed
+    from app.core.tasks.jail import JailRefused
+
     try:
         return int(handler(args))
-    except commands.UserError as error:
+    except (commands.UserError, JailRefused) as error:
         print(f"agentgap: {error}", file=sys.stderr)
         return 2
+    except StoreWriteFailed as error:
+        print(f"agentgap: {error}", file=sys.stderr)
+        return 1
+    except OperationalError as error:  # a full disk, a read-only folder: one line, not a traceback
+        reason = str(error.orig) if error.orig is not None else type(error).__name__
+        print(f"agentgap: the database could not be written or read: {reason}", file=sys.stderr)
+        return 1

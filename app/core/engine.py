@@ -24,7 +24,8 @@ from app.core.run_owner import claim_run
 from app.core.runner import Runner, RunnerOptions, host_key, plan_run
 from app.core.store.database import Database, open_database
 from app.core.store.repository import Repository
-from app.core.store.writer import StoreWriter
+from app.core.store.writer import StoreWriteFailed, StoreWriter
+from app.core.tasks.jail import require_jail_if_asked
 from app.core.tasks.loader import Catalog, Task, load_catalog
 from app.core.tuning.ceilings import DEFAULT_SCALES, ceiling_sweep
 from app.core.tuning.planning import plan_pairs, plan_sweep
@@ -91,12 +92,14 @@ class Engine:
         digests: dict[ModelRef, str | None] | None = None,
     ) -> RunPlan:
         """Plan a run and store it (every attempt pending) before anything executes."""
+        require_jail_if_asked(self.settings.require_jail)  # refuses before anything is stored
         plan = plan_run(models, tasks, repeats=repeats, settings=settings, name=name, digests=digests)
         self.repository.create_run(plan, {t.id: t for t in tasks})
         return plan
 
     def store_plan(self, plan: RunPlan) -> RunPlan:
         """Store a plan built elsewhere (sweeps, ceilings, follow-ups) before it executes."""
+        require_jail_if_asked(self.settings.require_jail)
         self.repository.create_run(plan, {t.id: t for t in self._tasks_for(plan.attempts)})
         return plan
 
@@ -194,15 +197,30 @@ class Engine:
         """Run the plan's unfinished attempts (all of them for a new run)."""
         pending = self.repository.unfinished_attempts(plan.run_id) if resume else None
         tasks = self._tasks_for(plan.attempts)
+        errors_before = self.writer.errors
+
+        def stored_or_stop() -> None:
+            """What finished is on disk before the next attempt starts, or the run stops."""
+            self.writer.flush()
+            if self.writer.errors > errors_before:
+                cancel.cancel()
+
         runner = Runner(
             tasks,
             self.providers,
             self.bus,
             options=options or self.runner_options(),
-            after_attempt=self.writer.flush,
+            after_attempt=stored_or_stop,
         )
         claim_run(self.database, plan.run_id)  # another process can tell a live run from a killed one
-        return runner.run(plan, cancel, pending=pending)
+        finished = runner.run(plan, cancel, pending=pending)
+        self.writer.flush()
+        if self.writer.errors > errors_before:
+            raise StoreWriteFailed(
+                f"results could not be stored in {self.database.path} ({self.writer.last_error}); "
+                "the run stopped. Free some space or choose another file with --db, then resume it"
+            )
+        return finished
 
     def runner_options(self) -> RunnerOptions:
         """Each configured host's own parallel attempts and co-resident choice."""

@@ -37,6 +37,7 @@ from app.core.outcomes import Outcome, ToolMode
 from app.core.providers.base import ContextLimitError, Provider, ProviderError
 from app.core.tasks.environment import TaskEnvironment
 from app.core.toolcalls import recover_tool_calls
+from app.core.toolcalls.limits import arguments_problem
 
 Emit = Callable[[Event], None]
 
@@ -136,6 +137,7 @@ class AgentLoop:
         """
         if deadline is None:
             deadline = time.monotonic() + self.limits.max_seconds
+        self.env.set_deadline(deadline)
         repeats, last_signature = 0, ""
         try:
             while True:
@@ -362,6 +364,11 @@ class AgentLoop:
                     )
         valid: list[ToolCall] = []
         for call in candidates:
+            too_big = arguments_problem(call.arguments)
+            if too_big is not None:
+                raw = (call.raw or call.name)[:2000]
+                rejected.append(self._reject(turn, Outcome.MALFORMED_CALL, call.name, raw, call.source, too_big))
+                continue
             problem = self.env.validation_error(call)
             if problem is None:
                 valid.append(call)

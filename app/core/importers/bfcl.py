@@ -10,8 +10,11 @@ strings compared ignoring case and runs of spaces). BFCL's schema dialect (``dic
 from __future__ import annotations
 
 import itertools
+import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from app.core.importers.bfcl_data import SILENCE
@@ -79,19 +82,19 @@ def convert(category: str, case: dict[str, Any], answer: Any) -> Converted | Not
     case_id = str(case.get("id", "?"))
     try:
         task = _task(category, case, answer)
-    except _Unexpressible as why:
+    except Unexpressible as why:
         return NotExpressible(case_id, category, str(why))
     return Converted(case_id, category, task)
 
 
-class _Unexpressible(Exception):
-    pass
+class Unexpressible(Exception):
+    """Raised with the reason a case cannot be written as a task."""
 
 
 def _task(category: str, case: dict[str, Any], answer: Any) -> dict[str, Any]:
     turns = case.get("question") or []
     if len(turns) != 1:
-        raise _Unexpressible(f"{len(turns)} user turns in a single-turn category")
+        raise Unexpressible(f"{len(turns)} user turns in a single-turn category")
     system, prompt = _messages(turns[0])
     functions = case.get("function") or []
     docs = {f["name"]: f for f in functions}
@@ -123,7 +126,7 @@ def _task(category: str, case: dict[str, Any], answer: Any) -> dict[str, Any]:
         return task
     if category == "live_relevance":
         if len(tools) != 1:
-            raise _Unexpressible("relevance with several functions: any one call passes in BFCL")
+            raise Unexpressible("relevance with several functions: any one call passes in BFCL")
         only = tools[0]["name"]
         task["checks"] = [{"type": "tool_calls", "label": "called the function",
                            "calls": [{"name": only, "args": {}}]}]
@@ -131,14 +134,15 @@ def _task(category: str, case: dict[str, Any], answer: Any) -> dict[str, Any]:
                              {"answer": "Done."}]
         return task
     if not answer:
-        raise _Unexpressible("no possible answer in the data")
+        raise Unexpressible("no possible answer in the data")
     expected, reference = [], []
     for call in answer:
         [(name, options)] = call.items()
         doc = docs.get(name)
         if doc is None:
-            raise _Unexpressible(f"the answer calls {name}, which is not offered")
+            raise Unexpressible(f"the answer calls {name}, which is not offered")
         args, ref_args = _arguments(options, doc.get("parameters") or {})
+        schema_problem(name, ref_args, doc.get("parameters") or {})
         expected.append({"name": tool_name(name), "exact_args": True, "args": args})
         reference.append({"name": tool_name(name), "arguments": ref_args})
     check: dict[str, Any] = {
@@ -158,7 +162,7 @@ def _messages(turn: list[dict[str, Any]]) -> tuple[str | None, str]:
     system = [m["content"] for m in turn if m.get("role") == "system"]
     users = [m["content"] for m in turn if m.get("role") == "user"]
     if len(users) != 1 or len(system) > 1 or len(turn) != len(users) + len(system):
-        raise _Unexpressible("the turn is not one user message (with at most one system message)")
+        raise Unexpressible("the turn is not one user message (with at most one system message)")
     return (system[0] if system else None), str(users[0])
 
 
@@ -190,7 +194,7 @@ def _arguments(
     reference: dict[str, Any] = {}
     for name, acceptable in options.items():
         if not isinstance(acceptable, list):
-            raise _Unexpressible(f"argument {name!r}: possible answers are not a list")
+            raise Unexpressible(f"argument {name!r}: possible answers are not a list")
         kind = (props.get(name) or {}).get("type", "string")
         optional = "" in acceptable
         values = [v for v in acceptable if v != ""]
@@ -204,10 +208,21 @@ def _arguments(
         if usable:
             reference[name] = usable[0]
         elif values and not optional:
-            raise _Unexpressible(
+            raise Unexpressible(
                 f"argument {name!r}: no acceptable value ({values[0]!r}, …) fits the function's own schema"
             )
     return matchers, reference
+
+
+def schema_problem(name: str, arguments: dict[str, Any], parameters: dict[str, Any]) -> None:
+    """Refuse a case whose ground truth breaks its own function's schema: no model call
+    could both pass validation and match it."""
+    import jsonschema
+
+    validator = _validator(json.dumps(_object_schema(json_schema(parameters)), sort_keys=True))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(arguments))
+    if error is not None:
+        raise Unexpressible(f"the ground truth of {name} breaks its own schema: {error.message}")
 
 
 def _fits(value: Any, bfcl_schema: dict[str, Any]) -> bool:
@@ -215,9 +230,17 @@ def _fits(value: Any, bfcl_schema: dict[str, Any]) -> bool:
     import jsonschema
 
     try:
-        return jsonschema.Draft202012Validator(json_schema(bfcl_schema)).is_valid(value)
-    except jsonschema.SchemaError:
+        return bool(_validator(json.dumps(json_schema(bfcl_schema), sort_keys=True)).is_valid(value))
+    except (jsonschema.SchemaError, TypeError, ValueError):
         return False
+
+
+@lru_cache(maxsize=8192)
+def _validator(schema_json: str) -> Any:
+    """One validator per distinct schema (BFCL repeats its functions across cases)."""
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(json.loads(schema_json))
 
 
 def _type_options(kind: str) -> dict[str, Any]:
@@ -229,20 +252,47 @@ def _type_options(kind: str) -> dict[str, Any]:
 
 
 def _expanded(name: str, value: Any) -> list[Any]:
-    """A nested possible answer (a mapping of option lists) as the mappings it accepts."""
-    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
-        return [value]
-    keys = list(value)
-    choices = [[*(o for o in value[k] if o != ""), *([_ABSENT] if "" in value[k] else [])] for k in keys]
+    """A nested possible answer (mappings of option lists, also inside lists) as the
+    concrete values it accepts."""
+    try:
+        return _alternatives(value)
+    except _TooMany:
+        raise Unexpressible(
+            f"argument {name!r}: more than {MAX_COMBINATIONS} nested combinations"
+        ) from None
+
+
+def _alternatives(value: Any) -> list[Any]:
+    if isinstance(value, dict) and value and all(isinstance(v, list) for v in value.values()):
+        keys = list(value)
+        choices = []
+        for key in keys:
+            options = [alt for o in value[key] if o != "" for alt in _alternatives(o)]
+            if "" in value[key]:
+                options.append(_ABSENT)
+            if not options:
+                return []
+            choices.append(options)
+        return _bounded_product(choices, lambda combo: {
+            k: v for k, v in zip(keys, combo, strict=True) if v is not _ABSENT
+        })
+    if isinstance(value, list) and any(isinstance(item, dict) for item in value):
+        return _bounded_product([_alternatives(item) for item in value], list)
+    return [value]
+
+
+class _TooMany(Exception):
+    pass
+
+
+def _bounded_product(choices: list[list[Any]], build: Callable[[tuple[Any, ...]], Any]) -> list[Any]:
+    """``build`` of each combination of one option per choice; ``_TooMany`` past the limit."""
     total = 1
     for options in choices:
-        total *= max(1, len(options))
-    if total > MAX_COMBINATIONS or any(not options for options in choices):
-        raise _Unexpressible(f"argument {name!r}: {total} nested combinations (limit {MAX_COMBINATIONS})")
-    return [
-        {k: v for k, v in zip(keys, combo, strict=True) if v is not _ABSENT}
-        for combo in itertools.product(*choices)
-    ]
+        total *= len(options)
+        if total > MAX_COMBINATIONS:
+            raise _TooMany()
+    return [build(combo) for combo in itertools.product(*choices)]
 
 
 _ABSENT = object()

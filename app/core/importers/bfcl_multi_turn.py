@@ -14,7 +14,14 @@ import sys
 from functools import cache
 from typing import Any
 
-from app.core.importers.bfcl import Converted, NotExpressible, json_schema, task_id
+from app.core.importers.bfcl import (
+    Converted,
+    NotExpressible,
+    Unexpressible,
+    json_schema,
+    schema_problem,
+    task_id,
+)
 from app.core.importers.bfcl_data import BfclData
 
 BACKEND = "bfcl_eval.eval_checker.multi_turn_eval.func_source_code"
@@ -108,7 +115,9 @@ def convert_multi_turn(
             return refuse(f"turn {index + 1} is not one user message")
         try:
             calls = [_parse_call(text, by_name) for text in truth]
-        except ValueError as error:
+            for name, arguments in calls:
+                schema_problem(name, arguments, by_name[name].get("parameters") or {})
+        except (ValueError, Unexpressible) as error:
             return refuse(f"turn {index + 1}: {error}")
         turns.append(_turn(users[0], calls))
     tools = [

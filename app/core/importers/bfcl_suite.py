@@ -146,7 +146,10 @@ def _write_task(folder: Path, converted: Converted, version: str) -> None:
         (folder / f"{task['id']}.yaml").write_text(_dump(task), encoding="utf-8")
 
 
-class _NoAliases(yaml.SafeDumper):
+_BASE_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when present
+
+
+class _NoAliases(_BASE_DUMPER):  # type: ignore[misc]
     """Task files may not hold aliases, so repeated values are written out."""
 
     def ignore_aliases(self, data: Any) -> bool:

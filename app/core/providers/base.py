@@ -116,6 +116,20 @@ class Provider(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 
+    #: A credential this provider sends (an API key); no error message ever carries it.
+    secret: str | None = None
+
+    def redacted(self, error: ProviderError) -> ProviderError:
+        """``error`` with every trace of the provider's credential removed."""
+        from app.core.secrets import redact
+
+        if not self.secret:
+            return error
+        clean = ProviderError(redact(error.message, self.secret), retryable=error.retryable,
+                              status=error.status)
+        clean.__dict__.update({k: v for k, v in error.__dict__.items() if k not in clean.__dict__})
+        return clean
+
     def context_window(self, model: str, settings: GenerationSettings) -> int | None:
         """The context (in tokens) a turn of ``model`` runs with, or None when unknown."""
         return settings.num_ctx
@@ -126,7 +140,21 @@ class Provider(ABC):
         cancel: CancelToken,
         deadline: float | None = None,
     ) -> Iterator[StreamChunk]:
-        """Stream a turn, raising ``Cancelled`` or ``TimeoutError`` within ~0.1 s of either."""
+        """Stream a turn, raising ``Cancelled`` or ``TimeoutError`` within ~0.1 s of either;
+        a ``ProviderError`` leaves with the credential redacted."""
+        try:
+            yield from self._stream_turn(request, cancel, deadline)
+        except ProviderError as error:
+            if self.secret:
+                raise self.redacted(error) from None
+            raise
+
+    def _stream_turn(
+        self,
+        request: ChatRequest,
+        cancel: CancelToken,
+        deadline: float | None,
+    ) -> Iterator[StreamChunk]:
         if not self.blocking_io:
             for chunk in self._stream(request):
                 if cancel.cancelled:

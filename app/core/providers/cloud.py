@@ -56,6 +56,7 @@ class CloudProvider(Provider, Generic[ClientT]):
                 timeout = sdk.Timeout(self._timeout_s, connect=self._connect_timeout_s)
                 self._client = self._new_client(sdk, key, timeout)
                 self._key = key
+            self.secret = key  # redacted from every error that leaves (Provider.redacted)
             return self._client, key
 
     @abstractmethod

@@ -66,6 +66,7 @@ class OpenAICompatProvider(Provider):
         connect_timeout_s: float = 3.0,
     ) -> None:
         super().__init__(base_url.rstrip("/"))
+        self.secret = api_key or None  # redacted from every error (see Provider.redacted)
         self._timeout_s = timeout_s
         self._connect_timeout_s = connect_timeout_s
         self._contexts: dict[str, int | None] = {}  # per model: the server's context, once read
@@ -87,7 +88,7 @@ class OpenAICompatProvider(Provider):
         try:
             listed = self._listed_models()
         except ProviderError as error:
-            return HostStatus(self.kind, self.host, False, error=error.message)
+            return HostStatus(self.kind, self.host, False, error=self.redacted(error).message)
         props = self._props() if len(listed) == 1 else None
         models = tuple(self._model_info(item, props) for item in listed)
         version = _text(props.get("build_info")) if props else None

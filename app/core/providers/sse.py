@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.chat import TextChunk, ToolCall, UnreadableCall
+from app.core.toolcalls.limits import raw_arguments_problem
 
 DONE = "[DONE]"
 
@@ -127,9 +128,11 @@ class ToolCallAssembler:
 
 
 def _json_object(raw: str) -> dict[str, Any] | None:
+    if raw_arguments_problem(raw) is not None:
+        return None  # too big or too deep: an unreadable (malformed) call
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
 

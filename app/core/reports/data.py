@@ -61,6 +61,9 @@ class ReportData:
     unjudged: Unjudged | None = None  # attempts that ended as harness_error
 
 
+UNJUDGED_LISTED = 10_000  # harness errors are rare; past this many the measurement is broken anyway
+
+
 def build_report(
     repo: Repository,
     run_ids: Sequence[str],
@@ -73,9 +76,8 @@ def build_report(
     db = repo.database
     stats = cell_stats(db, run_ids)
     counts = outcome_counts(db, run_ids)
-    every_attempt = [a for run_id in run_ids for a in repo.attempts(run_id)]
-    attempts = every_attempt if with_attempts else []
-    broken = unjudged(every_attempt)
+    attempts = [a for run_id in run_ids for a in repo.attempts(run_id)] if with_attempts else []
+    broken = unjudged(repo.find_attempts(run_ids, outcome=Outcome.HARNESS_ERROR, limit=UNJUDGED_LISTED))
     models = sorted({s.model for s in stats})
     tasks = sorted({(s.suite, s.tier, s.task_id) for s in stats})
     cells: dict[tuple[str, str], Rate] = {}

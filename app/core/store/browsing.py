@@ -45,7 +45,9 @@ class BrowsingQueries:
                 select(TaskRow.title).where(TaskRow.id.in_(task_ids), TaskRow.suite == "bfcl")
             ).all()
             versions = sorted(set(session.scalars(select(RunRow.app_version).where(RunRow.id.in_(ids)))))
+            isolation = sorted(set(session.scalars(select(RunRow.isolation).where(RunRow.id.in_(ids)))))
         return {
+            "isolation": ", ".join(_isolation_label(level) for level in isolation),
             "settings": "\n".join(settings),
             "model digests": "\n".join(f"{label}: {digest or 'unknown'}" for label, digest in sorted(models)),
             "task hashes": "\n".join(f"{task}: {digest}" for task, digest in sorted(tasks)),
@@ -130,3 +132,12 @@ def _imported_suite_notes(bfcl_titles: Sequence[str]) -> dict[str, str]:
     versions = sorted({t.split(" · ")[0].removeprefix("BFCL ").strip() for t in bfcl_titles})
     source = f"Berkeley Function Calling Leaderboard data, bfcl-eval {', '.join(versions)}"
     return {"BFCL": f"{source}.\n{VERDICT_DIFFERENCES}"}
+
+
+def _isolation_label(level: str) -> str:
+    """How commands were kept apart in a run, in words (a report's method section)."""
+    return {
+        "bubblewrap": "jail (bubblewrap)",
+        "sandbox-exec": "jail (sandbox-exec)",
+        "process": "process isolation only: commands could reach files, network and processes of this machine",
+    }.get(level, "not recorded")

@@ -7,6 +7,7 @@ one locked transaction, and hands back a ``Database`` (engine + session factory)
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -41,8 +42,9 @@ class Database:
     plan) so two of them never race on the same model or task row.
     """
 
-    def __init__(self, path: Path, engine: Engine) -> None:
+    def __init__(self, path: Path, engine: Engine, *, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only  # on a read-only filesystem: reading works, writing fails
         self.engine = engine
         self.sessions: sessionmaker[Session] = sessionmaker(engine, expire_on_commit=False)
         self.plan_lock = threading.Lock()
@@ -126,6 +128,34 @@ def _migrate(path: Path, connection: Connection) -> None:
             raise StoreError(f"migrating {path} broke {len(problems)} reference(s); it was left unchanged")
 
 
+def _read_only_file(path: Path) -> bool:
+    """An existing database on a read-only filesystem (or one this user cannot write)."""
+    return path.is_file() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+
+
+def _open_read_only(path: Path) -> Database:
+    """Open a database that cannot be written, for reading only; it must be up to date."""
+    immutable = "&immutable=1" if not os.access(path.parent, os.W_OK) else ""
+    engine = create_engine(
+        f"sqlite:///file:{path}?mode=ro{immutable}&uri=true",
+        connect_args={"check_same_thread": False},
+    )
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    except (DBAPIError, sqlite3.Error) as error:
+        engine.dispose()
+        reason = getattr(error, "orig", None) or error
+        raise StoreError(f"{path} is read-only and cannot be read as a database ({reason})") from error
+    if current != schema_head():
+        engine.dispose()
+        raise StoreError(
+            f"{path} is read-only and its schema ({current}) is not this version's; "
+            "copy it somewhere writable, or choose another file with --db"
+        )
+    return Database(path, engine, read_only=True)
+
+
 def open_database(path: Path) -> Database:
     """Open (creating if needed) and migrate; raise ``StoreError`` in plain words.
 
@@ -141,6 +171,8 @@ def open_database(path: Path) -> Database:
         raise StoreError(f"cannot create the folder for the database {path}: {error}") from error
     if path.is_dir():
         raise StoreError(f"{path} is a folder; give the path of a database file")
+    if _read_only_file(path):
+        return _open_read_only(path)
     migrator = _engine(path, foreign_keys=False, poolclass=NullPool)
     try:
         with migrator.connect() as connection:

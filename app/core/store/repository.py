@@ -9,6 +9,7 @@ Each method opens its own short session: call them from any thread.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, cast
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from app import __version__
 from app.core.events import Event, event_from_dict
 from app.core.modelref import ModelRef
+from app.core.outcomes import Outcome
 from app.core.plan import AttemptSettings, AttemptSpec, RunPlan
 from app.core.providers.base import ProviderKind
 from app.core.serialization import build_dataclass
@@ -30,11 +32,16 @@ from app.core.store.models import AttemptRow, CellTotalRow, EventRow, ModelRow, 
 from app.core.store.records import AttemptRecord, select_records, to_record
 from app.core.store.summaries import RunSummary, run_summaries_of
 from app.core.store.totals import shift_attempts, shift_run
+from app.core.tasks.jail import isolation_level
 from app.core.tasks.loader import Task
 
 __all__ = ["AttemptRecord", "Repository", "RunSummary", "TaskInfo", "TaskPassRow"]
 
 _UNFINISHED = ("pending", "running")
+INTERRUPTED_NOTE = "the harness stopped while this attempt ran"
+HARNESS_KILLED_DETAIL = (
+    "the harness stopped twice while this attempt ran (killed or hung); it is not run again"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +93,7 @@ class Repository(BrowsingQueries):
                     status="planned",
                     app_version=__version__,
                     notes_json=json.dumps(plan.notes),
+                    isolation=isolation_level().value,
                 )
             )
             model_ids: dict[tuple[ModelRef, str | None], int] = {}
@@ -149,10 +157,21 @@ class Repository(BrowsingQueries):
             if ids:
                 session.execute(update(RunRow).where(RunRow.id.in_(ids)).values(status="interrupted"))
                 cut_off = AttemptRow.run_id.in_(ids), AttemptRow.status == "running"
-                running = list(session.scalars(select(AttemptRow.id).where(*cut_off)))
+                rows = session.execute(select(AttemptRow.id, AttemptRow.detail).where(*cut_off)).all()
+                running = [row.id for row in rows]
+                twice = [row.id for row in rows if row.detail.startswith(INTERRUPTED_NOTE)]
+                once = [i for i in running if i not in twice]
                 shift_attempts(session.connection(), running, -1)
                 session.execute(
-                    update(AttemptRow).where(AttemptRow.id.in_(running)).values(status="pending", started_at=None)
+                    update(AttemptRow)
+                    .where(AttemptRow.id.in_(once))
+                    .values(status="pending", started_at=None, detail=INTERRUPTED_NOTE)
+                )
+                session.execute(  # it killed or hung the harness again: never replayed a third time
+                    update(AttemptRow)
+                    .where(AttemptRow.id.in_(twice))
+                    .values(status="done", outcome=Outcome.HARNESS_KILLED.value, score=0.0,
+                            detail=HARNESS_KILLED_DETAIL, finished_at=time.time())
                 )
                 shift_attempts(session.connection(), running, 1)
             return ids

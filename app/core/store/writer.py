@@ -68,6 +68,10 @@ class _Barrier:
         self.done = threading.Event()
 
 
+class StoreWriteFailed(Exception):
+    """Results could not be stored (a full disk, a read-only file): the run stopped."""
+
+
 class StoreWriter:
     """Owns every write of events to the database; readers use their own sessions.
 
@@ -180,8 +184,11 @@ class StoreWriter:
 
     def _report(self, error: Exception, what: str) -> None:
         self.errors += 1
-        self.last_error = f"{type(error).__name__}: {error}"
-        log.error("could not store %s", what, exc_info=error)
+        reason = getattr(error, "orig", None) or error
+        self.last_error = f"{reason}"
+        if self.errors == 1:  # one line; the details go to the debug log
+            log.error("could not store %s: %s", what, reason)
+        log.debug("could not store %s", what, exc_info=error)
 
     def _commit(self, batch: list[Event]) -> None:
         with self._db.engine.begin() as connection:

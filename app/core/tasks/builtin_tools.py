@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shlex
+import stat
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -120,7 +124,10 @@ def _read_file(sandbox: Sandbox, arguments: dict[str, Any]) -> ToolOutput:
         return _error(f"{given!r} is a folder; use list_files to see what it holds")
     if not path.exists():
         return _error(f"there is no file {given!r}; use list_files to see what exists")
-    with path.open("rb") as handle:
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return _error(f"{given!r} is not a regular file")
         data = handle.read(READ_CAP + 1)
     text = data[:READ_CAP].decode("utf-8", errors="replace")
     if len(data) > READ_CAP:
@@ -135,7 +142,17 @@ def _write_file(sandbox: Sandbox, arguments: dict[str, Any]) -> ToolOutput:
         return _error("give the path of a file, not a folder")
     content = str(arguments.get("content", ""))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(content, encoding="utf-8")
+    path = sandbox.resolve(sandbox.relative(path))  # the folders made may not lead out either
+    # a new file replaces the old name, so a hard link to a file elsewhere is never written
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".write-")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(content)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
     return ToolOutput(f"wrote {len(content.encode())} bytes to {sandbox.relative(path)}")
 
 
@@ -154,7 +171,7 @@ def _run_command(sandbox: Sandbox, arguments: dict[str, Any]) -> ToolOutput:
         )
     if not argv:
         return _error("the command is empty")
-    result = sandbox.run(argv)
+    result = sandbox.run(argv, timeout_s=sandbox.command_timeout())
     header = f"exit code {result.exit_code}" + (" (timed out)" if result.timed_out else "")
     text = f"{header}\n{result.output}"
     if result.exit_code != 0 and any(_GLOB.search(token) for token in argv[1:]):

@@ -20,6 +20,7 @@ from app.core.tasks.schema import (
     CommandCheck,
     FileCheck,
     NoToolCallsCheck,
+    ProbeCheck,
     ToolCallsCheck,
 )
 
@@ -64,6 +65,8 @@ def _dispatch(check: Check, trace: AttemptTrace, env: TaskEnvironment) -> tuple[
         return workspace_checks.command_check(check, env)
     if isinstance(check, CodeAnswerCheck):
         return workspace_checks.code_answer_check(check, trace.final_answer, env)
+    if isinstance(check, ProbeCheck):
+        return workspace_checks.probe_check(check, trace.final_answer, env)
     raise TypeError(f"unknown check {check!r}")
 
 

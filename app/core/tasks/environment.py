@@ -58,6 +58,11 @@ class TaskEnvironment:
     def workspace(self) -> Path | None:
         return None if self.sandbox is None else self.sandbox.root
 
+    def set_deadline(self, deadline: float) -> None:
+        """Tools get no more than the attempt's remaining time (``time.monotonic()`` based)."""
+        if self.sandbox is not None:
+            self.sandbox.deadline = deadline
+
     def validation_error(self, call: ToolCall) -> str | None:
         """Why ``call``'s arguments break its tool's JSON Schema, or None."""
         schema = self._schemas.get(call.name)

@@ -12,9 +12,12 @@ processes. Linux counts ``RLIMIT_NPROC`` over *all* processes of the user and do
 enforce it for root, so the limit is the user's current count plus a headroom, and is
 skipped for root; there the timeout and the process-group kill bound a process swarm.
 
-This is confinement, not a jail: ``python`` is a full interpreter and a determined
-program can still reach the network or files the user can reach, or escape the process
-group with ``setsid``. It keeps well-meaning models (and their mistakes) in their box.
+Where the OS has a jail (see ``jail.py``) every command runs inside it as well: the
+workspace is the only writable folder, there is no network, no HOME, no parent
+environment and no view of the app or other attempts, and every process the command
+started dies with it. Without a jail this is confinement only: ``python`` is a full
+interpreter and a determined program can reach the network or files the user can
+reach, or escape the process group with ``setsid``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core.tasks.jail import (
+    JAIL_PATH,
+    JAIL_WORKSPACE,
+    IsolationLevel,
+    JailPlan,
+    app_private_paths,
+    bwrap_argv,
+    interpreter_roots,
+    isolation_level,
+    sandbox_exec_argv,
+)
 from app.core.tasks.interpreter import interpreter_environment, python_interpreter
 
 if os.name == "posix":
@@ -44,6 +58,7 @@ CPU_SECONDS = 60
 MEMORY_BYTES = 2 * 1024**3
 FILE_BYTES = 20 * 1024**2
 PROCESS_HEADROOM = 64  # processes a command may add to the user's current count
+COMMAND_TIMEOUT_S = 30.0
 KILL_GRACE_S = 0.5  # after a kill, how long to wait for the pipe to close
 
 ALLOWED_COMMANDS = frozenset(
@@ -56,7 +71,14 @@ _FORBIDDEN_OPTIONS = {
              "-fls"),
     "sort": ("--compress-program",),
 }
-_SKIPPED_COPIES = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+_PYTHON_ENV = {
+    "LANG": "C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONHASHSEED": "0",
+    "PYTHONIOENCODING": "utf-8",
+    "PYTHONNOUSERSITE": "1",
+    "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",  # task tests need no plugins; startup stays fast
+}
 
 
 class SandboxError(Exception):
@@ -74,10 +96,42 @@ class CommandResult:
 
 
 class Sandbox:
-    """One attempt's private copy of a workspace; ``close`` removes it."""
+    """One attempt's private copy of a workspace; ``close`` removes it.
 
-    def __init__(self, root: Path) -> None:
+    ``readable`` binds further host folders read-only into the jail (host -> inside path);
+    ``cwd`` is where commands start, as seen inside (default: the workspace).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        isolation: IsolationLevel | None = None,
+        readable: dict[Path, str] | None = None,
+        inside_root: str = JAIL_WORKSPACE,
+        cwd: Path | None = None,
+    ) -> None:
         self.root = root.resolve()
+        self.isolation = isolation if isolation is not None else isolation_level()
+        self.readable = dict(readable or {})
+        self.inside_root = inside_root
+        self.cwd = cwd.resolve() if cwd is not None else self.root
+        self.deadline: float | None = None  # time.monotonic() when the attempt's time is up
+
+    def command_timeout(self, longest: float = COMMAND_TIMEOUT_S) -> float:
+        """How long the next command may run: ``longest``, cut to the attempt's time left."""
+        if self.deadline is None:
+            return longest
+        return max(0.1, min(longest, self.deadline - time.monotonic()))
+
+    def inside(self, host: Path) -> str:
+        """``host`` as a command sees it: under the jail's mount point, or unchanged."""
+        if self.isolation is not IsolationLevel.BUBBLEWRAP:
+            return str(host)
+        for folder, mount in [(self.root, self.inside_root), *self.readable.items()]:
+            if host == folder or host.is_relative_to(folder):
+                return str(Path(mount) / host.relative_to(folder))
+        return str(host)
 
     @classmethod
     def create(cls, source: Path | None, *, scratch_root: Path | None = None) -> Sandbox:
@@ -86,8 +140,7 @@ class Sandbox:
             scratch_root.mkdir(parents=True, exist_ok=True)
         root = Path(tempfile.mkdtemp(prefix="agentgap-ws-", dir=scratch_root))
         if source is not None:
-            shutil.copytree(source, root, dirs_exist_ok=True, symlinks=True,
-                            ignore=_SKIPPED_COPIES)
+            copy_regular_tree(source, root)
         return cls(root)
 
     # ---- paths ------------------------------------------------------------------
@@ -98,6 +151,9 @@ class Sandbox:
         if "\x00" in text:
             raise SandboxError("the path contains a NUL byte")
         candidate = Path(text)
+        jailed_root = Path(self.inside_root)
+        if self.isolation is IsolationLevel.BUBBLEWRAP and candidate.is_relative_to(jailed_root):
+            candidate = candidate.relative_to(jailed_root)  # the workspace as commands see it
         if candidate.is_absolute():
             try:
                 candidate = candidate.resolve().relative_to(self.root)
@@ -126,6 +182,7 @@ class Sandbox:
             raise SandboxError(f"{name!r} is not allowed here; allowed commands: {allowed}")
         for argument in argv[1:]:
             self._check_argument(name, argument)
+        argv = [argv[0], *(self._as_seen_inside(a) for a in argv[1:])]
         if name in ("python", "python3"):
             argv = [python_interpreter(), *argv[1:]]
         elif name == "pytest":
@@ -135,7 +192,14 @@ class Sandbox:
             if found is None:
                 raise SandboxError(f"{name!r} is not installed on this machine")
             argv = [found, *argv[1:]]
-        return self._execute(argv, timeout_s)
+        return self.execute(argv, timeout_s)
+
+    def _as_seen_inside(self, argument: str) -> str:
+        """An absolute host path into the workspace, as a jailed command sees it."""
+        if self.isolation is not IsolationLevel.BUBBLEWRAP or not argument.startswith("/"):
+            return argument
+        path = Path(argument)
+        return self.inside(path) if path.is_relative_to(self.root) else argument
 
     def _check_argument(self, command: str, argument: str) -> None:
         for option in _FORBIDDEN_OPTIONS.get(command, ()):
@@ -144,11 +208,23 @@ class Sandbox:
         values = [argument]
         if argument.startswith("-") and "=" in argument:
             values.append(argument.split("=", 1)[1])  # --option=/some/path
+        if argument.startswith("-") and not argument.startswith("--"):
+            for marker in ("/", ".."):  # -o/some/path, -f../file: a value glued to a short option
+                if marker in argument:
+                    values.append(argument[argument.index(marker) :])
         for value in values:
             if value.startswith("/") or Path(value).is_absolute() or ".." in Path(value).parts:
                 self.resolve(value)  # raises when it leads out
 
     def _environment(self) -> dict[str, str]:
+        if self.isolation is IsolationLevel.BUBBLEWRAP:
+            return {
+                "PATH": JAIL_PATH,
+                "HOME": "/tmp",
+                "TMPDIR": "/tmp",
+                **_PYTHON_ENV,
+                **interpreter_environment(),
+            }
         tmp = self.root / ".tmp"
         if tmp.is_symlink() or (tmp.exists() and not tmp.is_dir()):
             tmp.unlink()
@@ -159,24 +235,43 @@ class Sandbox:
             "TMPDIR": str(tmp),
             "TEMP": str(tmp),
             "TMP": str(tmp),
-            "LANG": "C.UTF-8",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONHASHSEED": "0",
-            "PYTHONIOENCODING": "utf-8",
-            "PYTHONNOUSERSITE": "1",
-            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",  # task tests need no plugins; startup stays fast
+            **_PYTHON_ENV,
             **interpreter_environment(),
         }
         if os.name == "nt" and "SYSTEMROOT" in os.environ:  # Python on Windows needs it
             env["SYSTEMROOT"] = os.environ["SYSTEMROOT"]
         return env
 
-    def _execute(self, argv: list[str], timeout_s: float) -> CommandResult:
+    def _jailed(self, argv: list[str]) -> tuple[list[str], Path]:
+        """``argv`` wrapped in this machine's jail, and the host folder to start it in."""
+        if self.isolation is IsolationLevel.PROCESS:
+            return argv, self.cwd
+        readable = {r: r for r in interpreter_roots(argv[0])}
+        readable.update({str(host): inside for host, inside in self.readable.items()})
+        plan = JailPlan(
+            writable={str(self.root): self.inside_root},
+            readable=readable,
+            cwd=self.inside(self.cwd),
+            env=self._environment(),
+            hidden=app_private_paths(),
+        )
+        if self.isolation is IsolationLevel.BUBBLEWRAP:
+            return bwrap_argv(plan, argv), self.root
+        return sandbox_exec_argv(plan, argv, str(self._tmp())), self.cwd
+
+    def _tmp(self) -> Path:
+        tmp = self.root / ".tmp"
+        tmp.mkdir(exist_ok=True)
+        return tmp
+
+    def execute(self, argv: list[str], timeout_s: float) -> CommandResult:
+        """Run ``argv`` as given (no allowlist: for the app's own checks) in the jail."""
+        argv, start_in = self._jailed(argv)
         try:
             process = subprocess.Popen(
                 argv,
                 shell=False,
-                cwd=self.root,
+                cwd=start_in,
                 env=self._environment(),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
@@ -222,6 +317,26 @@ class Sandbox:
                     with contextlib.suppress(OSError):
                         os.chmod(name, stat.S_IRWXU)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def copy_regular_tree(
+    source: Path, target: Path, skip: Callable[[str], bool] | None = None
+) -> None:
+    """Copy folders and regular files only (symlinks stay links, never followed); pipes,
+    sockets and devices are left out, so a copy never blocks or reads outside."""
+    target.mkdir(parents=True, exist_ok=True)
+    for entry in os.scandir(source):
+        if entry.name in ("__pycache__", ".pytest_cache") or entry.name.endswith(".pyc"):
+            continue
+        if skip is not None and skip(entry.name):
+            continue
+        destination = target / entry.name
+        if entry.is_symlink():
+            os.symlink(os.readlink(entry.path), destination)
+        elif entry.is_dir(follow_symlinks=False):
+            copy_regular_tree(Path(entry.path), destination, skip)
+        elif entry.is_file(follow_symlinks=False):
+            shutil.copy2(entry.path, destination, follow_symlinks=False)
 
 
 def _drain(process: subprocess.Popen[bytes], timed_out: threading.Event) -> tuple[bytes, int]:

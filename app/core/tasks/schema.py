@@ -301,8 +301,34 @@ class CodeAnswerCheck(_Check):
     test: str  # Python test code; the answer's code is importable as module ``answer``
 
 
+class ProbeCase(_Strict):
+    """An expression over the model's code, and the value it must give (or the exception)."""
+
+    expr: str = Field(min_length=1)
+    expect: Any = None
+    raises: str | None = None  # the exception's class name, e.g. ValueError
+    message_contains: str | None = None  # with ``raises``: text its message must hold
+
+
+class ProbeCheck(_Check):
+    """Evaluate expressions over the model's code in the jail; the app compares the results
+    with the expected values, which never reach the jail (a verdict the code cannot forge)."""
+
+    type: Literal["probe"]
+    module: str | None = None  # a module of the final workspace; none: the answer's code
+    imports: list[str] = Field(default_factory=list)  # modules the expressions use, e.g. re
+    cases: list[ProbeCase] = Field(min_length=1)
+    tol: float = Field(default=1e-9, ge=0)
+
+
 Check = Annotated[
-    ToolCallsCheck | NoToolCallsCheck | AnswerCheck | FileCheck | CommandCheck | CodeAnswerCheck,
+    ToolCallsCheck
+    | NoToolCallsCheck
+    | AnswerCheck
+    | FileCheck
+    | CommandCheck
+    | CodeAnswerCheck
+    | ProbeCheck,
     Field(discriminator="type"),
 ]
 

@@ -15,14 +15,21 @@ from __future__ import annotations
 
 import re
 import shlex
-import shutil
-import tempfile
 from pathlib import Path
 
 from app.core.faults import HarnessFault
 from app.core.tasks.environment import TaskEnvironment
+from app.core.tasks.jail import JAIL_CHECK
+from app.core.tasks.judging import (
+    ProbeCase,
+    TamperedSuite,
+    judging_copy,
+    pristine_copy,
+    run_probe,
+)
+from app.core.tasks.loader import Task
 from app.core.tasks.sandbox import CommandResult, Sandbox, SandboxError
-from app.core.tasks.schema import CodeAnswerCheck, CommandCheck, FileCheck
+from app.core.tasks.schema import CodeAnswerCheck, CommandCheck, FileCheck, ProbeCheck
 
 CODE_ANSWER_TIMEOUT_S = 30.0
 _COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)\b")
@@ -34,7 +41,6 @@ _LANGUAGE_TAGS = {
     "text": {"text", "txt", "plain", "regex", "csv"},
 }
 _ANSWER_FILE = {"python": "answer.py", "shell": "answer.sh", "text": "answer.txt"}
-_SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
 PYTEST_USAGE_ERROR = 4
 HIDDEN_INI = "agentgap-check.ini"  # pytest's configuration for a hidden check, ours alone
 
@@ -65,45 +71,70 @@ def file_check(check: FileCheck, env: TaskEnvironment) -> tuple[bool, str]:
 
 
 def command_check(check: CommandCheck, env: TaskEnvironment) -> tuple[bool, str]:
-    """Run the command; exit code 0 passes. With hidden files it runs beside them, in a
-    folder of its own that is removed afterwards (see ``run_hidden``)."""
+    """Run the command; exit code 0 passes. With hidden files it runs beside them, on a
+    copy of the final workspace (see ``run_hidden``)."""
     sandbox = _sandbox(env)
     if check.hidden:
-        return run_hidden(check, env.task.resolve(check.hidden), sandbox)
-    result = sandbox.run(list(check.argv), timeout_s=check.timeout_s)
+        return run_hidden(check, env.task, sandbox)
+    with judging_copy(sandbox.root) as folder:
+        result = Sandbox(folder / "work").run(list(check.argv), timeout_s=check.timeout_s)
     return result.exit_code == 0 and not result.timed_out, summary(result)
 
 
-def run_hidden(check: CommandCheck, source: Path, workspace: Sandbox) -> tuple[bool, str]:
+def run_hidden(check: CommandCheck, task: Task, workspace: Sandbox) -> tuple[bool, str]:
     """Run a check on its hidden files, kept out of the workspace so that the model never
     sees them and nothing is left behind.
 
-    The command runs in a temporary copy of the hidden folder. For pytest, the workspace
-    is only on the import path, and configuration the model could write in it
-    (``conftest.py``, ``pytest.ini``, ``pyproject.toml``, ``setup.cfg``, ``tox.ini``) is
-    never read: pytest gets its own ini file and root folder and loads no conftest files.
-    ``sitecustomize``/``usercustomize`` modules and ``.pth`` files are not read either,
-    since the workspace is neither the start folder nor a site folder.
+    It runs in a fresh jail, after the attempt's processes are gone, on a copy of the final
+    workspace without the files that change how a checker runs (``conftest.py``,
+    ``sitecustomize.py``, ``*.pth``, ``pytest.ini``, ``tox.ini``, ``setup.cfg``,
+    ``pyproject.toml``, caches), beside a copy of the hidden files verified against the
+    task's hash. For pytest the workspace copy is only on the import path: pytest gets its
+    own ini file and root folder and loads no conftest files.
     """
-    folder = Path(tempfile.mkdtemp(prefix="agentgap-hidden-", dir=workspace.root.parent))
-    check_box = Sandbox(folder)
-    try:
-        shutil.copytree(source, folder, dirs_exist_ok=True, ignore=_SKIPPED)
+    assert check.hidden is not None
+    with judging_copy(workspace.root) as folder:
+        hidden = folder / "check"
+        try:
+            pristine_copy(task, check.hidden, hidden)
+        except TamperedSuite as error:
+            raise SandboxError(str(error)) from None
+        box = Sandbox(folder / "work", readable={hidden: JAIL_CHECK}, cwd=hidden)
         argv = list(check.argv)
         at = _pytest_position(argv)
         if at is not None:
-            ini = folder / HIDDEN_INI
-            ini.write_text(f"[pytest]\npythonpath = {shlex.quote(str(workspace.root))}\n", "utf-8")
+            ini = hidden / HIDDEN_INI
+            ini.write_text(f"[pytest]\npythonpath = {shlex.quote(box.inside(box.root))}\n", "utf-8")
             argv[at + 1 : at + 1] = ["-c", HIDDEN_INI, "--rootdir", ".", "--noconftest"]
-        result = check_box.run(argv, timeout_s=check.timeout_s)
+        result = box.run(argv, timeout_s=check.timeout_s)
         if at is not None:
             require_working_pytest(result)
-        passed = result.exit_code == 0 and not result.timed_out
-        if passed and at is not None and not _pytest_counts(result).get("passed"):
-            return False, f"pytest reported no passed tests ({summary(result)})"
-        return passed, summary(result)
+    passed = result.exit_code == 0 and not result.timed_out
+    if passed and at is not None and not _pytest_counts(result).get("passed"):
+        return False, f"pytest reported no passed tests ({summary(result)})"
+    return passed, summary(result)
+
+
+def probe_check(check: ProbeCheck, answer: str, env: TaskEnvironment) -> tuple[bool, str]:
+    """Run the probe's expressions over the final workspace (or the answer's code) in a
+    fresh jail; the verdict is computed here from the printed results."""
+    cases = [ProbeCase(c.expr, c.expect, c.raises, c.message_contains) for c in check.cases]
+    if check.module is not None:
+        with judging_copy(_sandbox(env).root) as folder:
+            return run_probe(folder / "work", check.module, cases, imports=check.imports, tol=check.tol)
+    code = extract_code(answer, "python", None)
+    if not code.strip():
+        return False, "the answer holds no code"
+    problem = _syntax_problem(code)
+    if problem:
+        return False, f"the answer's code is not valid Python: {problem}"
+    sandbox = Sandbox.create(None)
+    try:
+        (sandbox.root / "code").mkdir()
+        (sandbox.root / "code" / "answer.py").write_text(code, encoding="utf-8")
+        return run_probe(sandbox.root / "code", "answer", cases, imports=check.imports, tol=check.tol)
     finally:
-        check_box.close()
+        sandbox.close()
 
 
 def _pytest_position(argv: list[str]) -> int | None:

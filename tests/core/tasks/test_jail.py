@@ -1,0 +1,126 @@
+"""The jail: what a jailed command can see and do, the macOS profile as text, and the
+argument checks that hold under any isolation."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.core.tasks.builtin_tools import run_builtin
+from app.core.tasks.jail import (
+    IsolationLevel,
+    JailPlan,
+    isolation_level,
+    sandbox_exec_profile,
+)
+from app.core.tasks.sandbox import Sandbox, SandboxError
+
+needs_bwrap = pytest.mark.skipif(
+    isolation_level() is not IsolationLevel.BUBBLEWRAP, reason="bubblewrap is not available here"
+)
+
+
+@pytest.fixture
+def box(tmp_path: Path) -> Sandbox:
+    (tmp_path / "ws").mkdir()
+    return Sandbox(tmp_path / "ws")
+
+
+def test_forcing_process_isolation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENTGAP_ISOLATION", "process")
+    assert isolation_level() is IsolationLevel.PROCESS
+    assert IsolationLevel.PROCESS.label == "process isolation only"
+    assert not IsolationLevel.PROCESS.is_jail and IsolationLevel.BUBBLEWRAP.is_jail
+
+
+@needs_bwrap
+def test_jailed_command_sees_no_home_no_network_and_a_private_tmp(box: Sandbox, tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_text("s3cr3t")
+    code = (
+        "import os, socket\n"
+        f"print('secret', os.path.exists({str(tmp_path / 'secret.txt')!r}))\n"
+        "print('tmp', os.listdir('/tmp'))\n"
+        "print('env', sorted(os.environ))\n"
+        "print('pids', sorted(int(p) for p in os.listdir('/proc') if p.isdigit())[:3])\n"
+        "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=1); print('net yes')\n"
+        "except OSError:\n    print('net no')\n"
+        "try:\n    import app; print('app yes')\n"
+        "except ImportError:\n    print('app no')\n"
+    )
+    (box.root / "probe.py").write_text(code)
+    result = box.run(["python", "probe.py"])
+    assert result.exit_code == 0, result.output
+    assert "secret False" in result.output
+    assert "tmp []" in result.output
+    assert "net no" in result.output and "app no" in result.output
+    assert "pids [1, 2" in result.output
+    assert "OPENAI" not in result.output and "PYTHONPATH" not in result.output
+
+
+@needs_bwrap
+def test_only_the_workspace_is_writable(box: Sandbox) -> None:
+    (box.root / "w.py").write_text(
+        "import sys\nfor path in ('/usr/x', '/etc/x', sys.prefix + '/x'):\n"
+        "    try:\n        open(path, 'w'); print('wrote', path)\n    except OSError:\n        pass\n"
+        "open('ok.txt', 'w').write('fine')\n"
+    )
+    result = box.run(["python", "w.py"])
+    assert "wrote" not in result.output
+    assert (box.root / "ok.txt").read_text() == "fine"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["sort", "-o/etc/x", "a"], ["grep", "-f/etc/passwd", "a"], ["grep", "-f../x", "a"],
+     ["sort", "--output=/tmp/x", "a"], ["find", ".", "-fprint", "x"]],
+)
+def test_values_glued_to_options_are_checked(box: Sandbox, argv: list[str]) -> None:
+    with pytest.raises(SandboxError):
+        box.run(argv)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_read_file_refuses_a_named_pipe(box: Sandbox) -> None:
+    os.mkfifo(box.root / "pipe")
+    output = run_builtin(box, "read_file", {"path": "pipe"})
+    assert output.is_error and "not a regular file" in output.content
+
+
+def test_write_file_never_writes_through_a_hard_link(box: Sandbox, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me")
+    os.link(outside, box.root / "linked.txt")
+    output = run_builtin(box, "write_file", {"path": "linked.txt", "content": "new"})
+    assert not output.is_error
+    assert outside.read_text() == "keep me"
+    assert (box.root / "linked.txt").read_text() == "new"
+
+
+def test_commands_get_the_time_left(box: Sandbox) -> None:
+    import time
+
+    box.deadline = time.monotonic() + 1.0
+    assert box.command_timeout() <= 1.0
+    box.deadline = time.monotonic() + 1000
+    assert box.command_timeout() == 30.0
+
+
+def test_sandbox_exec_profile_has_the_jails_rules() -> None:
+    plan = JailPlan(
+        writable={"/Users/ana/ws": "/workspace"},
+        readable={sys.prefix: sys.prefix},
+        hidden=("/Users/ana/Library/Application Support/AgentGap",),
+    )
+    profile = sandbox_exec_profile(plan, "/Users/ana/ws/.tmp")
+    lines = profile.splitlines()
+    assert lines[:2] == ["(version 1)", "(deny default)"]
+    assert "(deny network*)" in lines
+    writable = next(line for line in lines if line.startswith("(allow file-read* file-write*"))
+    assert '(subpath "/Users/ana/ws")' in writable and '(subpath "/Users/ana/ws/.tmp")' in writable
+    assert "/Users/ana\"" not in profile  # HOME itself is never allowed
+    assert '(deny file-read* file-write* (subpath "/Users/ana/Library/Application Support/AgentGap"))' in lines
+    assert "(allow signal (target same-sandbox))" in lines
+    assert profile.count("file-write*") == 3  # the workspace and tmp, /dev/null, the denied data folder
