@@ -190,9 +190,10 @@ class AgentLoop:
         return self.meters.context_window
 
     def _context_error_detail(self, error: ContextLimitError, messages: list[Message]) -> str:
-        context = error.context or self.context_window()
-        if error.context:
+        if error.context:  # the server said which context it ran with: no need to ask
+            self._context_asked = True
             self.meters.context_window = error.context
+        context = self.context_window()
         allowed = self._allowed_tokens()
         cut = ContextCut(context, error.prompt_tokens, None, allowed, _prompt_estimate(messages))
         self.meters.context_needed = context_needed(cut)
