@@ -193,10 +193,13 @@ class Engine:
             self.providers,
             self.bus,
             options=options or self.runner_options(),
-            after_attempt=self.writer.flush,
         )
         claim_run(self.database, plan.run_id)  # another process can tell a live run from a killed one
-        return runner.run(plan, cancel, pending=pending)
+        # workers never wait for the store between attempts: one not yet stored when the
+        # process dies is still "running" on disk, and resuming runs it again
+        finished = runner.run(plan, cancel, pending=pending)
+        self.writer.flush()
+        return finished
 
     def runner_options(self) -> RunnerOptions:
         """Each configured host's own parallel attempts and co-resident choice."""

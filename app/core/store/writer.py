@@ -7,10 +7,12 @@ waits until everything submitted before it is on disk.
 
 What each event does:
 
-* ``RunStarted``: the run is "running".
+* ``RunStarted``: the run is "running". A run with no event and no outcome stored yet is
+  *fresh*: its attempts' first tries need no reset work.
 * ``AttemptStarted``: earlier events of the attempt are deleted (a retry after an infra
   error, or a resume, restarts its transcript), the attempt is "running"; the event is
-  stored as the first of the new transcript.
+  stored as the first of the new transcript. The first try of an attempt of a fresh run
+  has nothing to delete and counts the same while running as while pending: one update.
 * other attempt events, except ``TRANSIENT_KINDS``: one ``EventRow`` each, numbered per
   attempt.
 * ``AttemptFinished``: stored as the last event, and its results fill the attempt row
@@ -20,6 +22,10 @@ What each event does:
 
 Every change to an attempt row moves the summary totals with it (``totals.py``), in
 the same transaction.
+
+Workers never wait for this thread between attempts: an attempt whose ``AttemptFinished``
+is not yet committed when the process dies is still "running" on disk, so resuming the
+run runs it again, from a clean transcript.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ import time
 from dataclasses import asdict
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from app.core.events import (
@@ -48,7 +54,7 @@ from app.core.events import (
 from app.core.outcomes import Outcome
 from app.core.store.database import Database
 from app.core.store.models import AttemptRow, EventRow, RunRow
-from app.core.store.totals import shift_attempts
+from app.core.store.totals import count_finished, shift_attempts
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +85,8 @@ class StoreWriter:
         self._db = database
         self._queue: queue.SimpleQueue[Event | _Barrier | None] = queue.SimpleQueue()
         self._seq: dict[str, int] = {}  # next event number per attempt (writer thread only)
+        self._fresh_runs: set[str] = set()  # runs with nothing stored of any attempt (writer thread only)
+        self._started: set[str] = set()  # attempts started since this writer began (writer thread only)
         self._closed = False
         self._lock = threading.Lock()  # orders submits against close
         self.last_error: str | None = None
@@ -193,14 +201,23 @@ class StoreWriter:
     def _apply(self, connection: Connection, event: Event, rows: list[dict[str, Any]]) -> None:
         if isinstance(event, RunStarted):
             connection.execute(update(_RUNS).where(_RUNS.c.id == event.run_id).values(status="running"))
+            if _nothing_stored(connection, event.run_id):
+                self._fresh_runs.add(event.run_id)
+            else:
+                self._fresh_runs.discard(event.run_id)
         elif isinstance(event, RunFinished):
             status = "cancelled" if event.cancelled else "finished"
             connection.execute(
                 update(_RUNS).where(_RUNS.c.id == event.run_id).values(status=status, finished_at=event.at)
             )
         elif isinstance(event, AttemptStarted):
-            _insert_events(connection, rows)  # what came before is deleted, not kept
-            self._restart(connection, event.attempt_id, status="running", started_at=event.at)
+            first = event.run_id in self._fresh_runs and event.attempt_id not in self._started
+            self._started.add(event.attempt_id)
+            if first and event.try_number == 1:
+                self._start_first_try(connection, event)
+            else:
+                _insert_events(connection, rows)  # what came before is deleted, not kept
+                self._restart(connection, event.attempt_id, status="running", started_at=event.at)
             rows.append(self._row(connection, event))
         elif isinstance(event, AttemptFinished) and event.outcome is Outcome.CANCELLED:
             _insert_events(connection, rows)
@@ -209,9 +226,16 @@ class StoreWriter:
         elif isinstance(event, AttemptFinished):
             rows.append(self._row(connection, event))
             self._seq.pop(event.attempt_id, None)
-            _update_attempt(connection, event.attempt_id, _results(event))
+            _finish_attempt(connection, event.attempt_id, _results(event))
         elif isinstance(event, AttemptEvent):
             rows.append(self._row(connection, event))
+
+    def _start_first_try(self, connection: Connection, event: AttemptStarted) -> None:
+        """Pending → running: no transcript to delete, no counter moves (both count alike)."""
+        if connection.execute(_START, {"attempt_id": event.attempt_id, "new_started_at": event.at}).rowcount == 0:
+            self._restart(connection, event.attempt_id, status="running", started_at=event.at)
+            return
+        self._seq[event.attempt_id] = 0
 
     def _restart(self, connection: Connection, attempt_id: str, **values: Any) -> None:
         connection.execute(delete(_EVENTS).where(_EVENTS.c.attempt_id == attempt_id))
@@ -239,6 +263,49 @@ def _insert_events(connection: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
         connection.execute(insert(_EVENTS), rows)
         rows.clear()
+
+
+_UNCOUNTED = (  # a row that counts in the totals only as one more attempt: nothing measured yet
+    _ATTEMPTS.c.status.in_(("pending", "running")),
+    _ATTEMPTS.c.outcome.is_(None),
+    _ATTEMPTS.c.wall_s.is_(None),
+    _ATTEMPTS.c.tokens_per_s.is_(None),
+    func.coalesce(_ATTEMPTS.c.calls_malformed, 0) == 0,
+)
+_RESULT_COLUMNS = (
+    "status", "outcome", "score", "detail", "final_answer", "infra_retries", "turns", "calls_valid",
+    "calls_recovered", "calls_malformed", "calls_rejected", "prompt_tokens", "completion_tokens", "ttft_s",
+    "tokens_per_s", "load_s", "wall_s", "harness_s", "finished_at", "checks_json",
+)
+# built once: only their parameters change from one attempt to the next
+_START = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.id == bindparam("attempt_id"), _ATTEMPTS.c.status == "pending", *_UNCOUNTED)
+    .values(status="running", started_at=bindparam("new_started_at"))
+)
+_FINISH = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.id == bindparam("attempt_id"), *_UNCOUNTED)
+    .values({name: bindparam(f"new_{name}") for name in _RESULT_COLUMNS})
+)
+
+
+def _nothing_stored(connection: Connection, run_id: str) -> bool:
+    """No attempt of the run has an event, a result or has left "pending"."""
+    of_run = select(_ATTEMPTS.c.id).where(_ATTEMPTS.c.run_id == run_id)
+    touched = of_run.where(~_ATTEMPTS.c.status.in_(("pending",)) | _ATTEMPTS.c.outcome.is_not(None)).exists()
+    transcripts = select(_EVENTS.c.id).where(_EVENTS.c.attempt_id.in_(of_run)).exists()
+    return not connection.scalar(select(touched | transcripts))
+
+
+def _finish_attempt(connection: Connection, attempt_id: str, values: dict[str, Any]) -> None:
+    """Store an attempt's results: one update and one upsert per totals table when it was
+    unmeasured until now (the usual case), else the full shift out and back in."""
+    parameters = {f"new_{name}": values[name] for name in _RESULT_COLUMNS}
+    if connection.execute(_FINISH, {"attempt_id": attempt_id, **parameters}).rowcount:
+        count_finished(connection, [attempt_id])
+    else:
+        _update_attempt(connection, attempt_id, values)
 
 
 def _update_attempt(connection: Connection, attempt_id: str, values: dict[str, Any]) -> int:
