@@ -2,8 +2,10 @@
 
 ``submit`` is cheap and thread-safe (workers call it while streaming: it only puts the
 event on a queue). The thread commits a batch at least every ``BATCH_SECONDS`` or every
-``BATCH_EVENTS`` events, and at once when an attempt or the run finishes; ``flush``
-waits until everything submitted before it is on disk.
+``BATCH_EVENTS`` events, and at once when a run starts or finishes; ``flush`` waits
+until everything submitted before it is on disk. The hot statements (event rows, an
+attempt's start and results) are plain SQL prepared once, run on the transaction's
+own cursor; event rows go in with one ``executemany`` per batch.
 
 What each event does:
 
@@ -36,9 +38,10 @@ import queue
 import threading
 import time
 from dataclasses import asdict
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, select, update
 from sqlalchemy.exc import OperationalError
 
 from app.core.events import (
@@ -61,7 +64,7 @@ log = logging.getLogger(__name__)
 BATCH_SECONDS = 0.1
 BATCH_EVENTS = 200
 FILE_RETRIES = 3
-_URGENT = (AttemptFinished, RunFinished, RunStarted)
+_URGENT = (RunFinished, RunStarted)  # an attempt finished waits for its batch (see above)
 
 # the writer speaks Core to the tables: no ORM unit of work on the hot path
 _RUNS = cast(Table, RunRow.__table__)
@@ -87,6 +90,7 @@ class StoreWriter:
         self._seq: dict[str, int] = {}  # next event number per attempt (writer thread only)
         self._fresh_runs: set[str] = set()  # runs with nothing stored of any attempt (writer thread only)
         self._started: set[str] = set()  # attempts started since this writer began (writer thread only)
+        self._finished: list[str] = []  # attempts of this batch whose totals are yet to move
         self._closed = False
         self._lock = threading.Lock()  # orders submits against close
         self.last_error: str | None = None
@@ -194,9 +198,17 @@ class StoreWriter:
     def _commit(self, batch: list[Event]) -> None:
         with self._db.engine.begin() as connection:
             rows: list[dict[str, Any]] = []  # event rows, inserted together
+            self._finished = []
             for event in batch:
                 self._apply(connection, event, rows)
             _insert_events(connection, rows)
+            self._count_finished(connection)
+
+    def _count_finished(self, connection: Connection) -> None:
+        """Move the totals by the attempts finished the cheap way, all at once."""
+        if self._finished:
+            count_finished(connection, self._finished)
+            self._finished = []
 
     def _apply(self, connection: Connection, event: Event, rows: list[dict[str, Any]]) -> None:
         if isinstance(event, RunStarted):
@@ -226,18 +238,24 @@ class StoreWriter:
         elif isinstance(event, AttemptFinished):
             rows.append(self._row(connection, event))
             self._seq.pop(event.attempt_id, None)
-            _finish_attempt(connection, event.attempt_id, _results(event))
+            if not _finish_unmeasured(connection, event.attempt_id, _results(event)):
+                self._count_finished(connection)
+                _update_attempt(connection, event.attempt_id, _results(event))
+            else:
+                self._finished.append(event.attempt_id)
         elif isinstance(event, AttemptEvent):
             rows.append(self._row(connection, event))
 
     def _start_first_try(self, connection: Connection, event: AttemptStarted) -> None:
         """Pending → running: no transcript to delete, no counter moves (both count alike)."""
-        if connection.execute(_START, {"attempt_id": event.attempt_id, "new_started_at": event.at}).rowcount == 0:
+        cursor = _cursor(connection)
+        if cursor.execute(_START_SQL, {"attempt_id": event.attempt_id, "started_at": event.at}).rowcount == 0:
             self._restart(connection, event.attempt_id, status="running", started_at=event.at)
             return
         self._seq[event.attempt_id] = 0
 
     def _restart(self, connection: Connection, attempt_id: str, **values: Any) -> None:
+        self._count_finished(connection)
         connection.execute(delete(_EVENTS).where(_EVENTS.c.attempt_id == attempt_id))
         if _update_attempt(connection, attempt_id, values) == 0:
             raise LookupError(f"attempt {attempt_id} is not in the database (was its run stored?)")
@@ -261,33 +279,28 @@ class StoreWriter:
 
 def _insert_events(connection: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
-        connection.execute(insert(_EVENTS), rows)
+        _cursor(connection).executemany(_INSERT_EVENTS_SQL, rows)
         rows.clear()
 
 
-_UNCOUNTED = (  # a row that counts in the totals only as one more attempt: nothing measured yet
-    _ATTEMPTS.c.status.in_(("pending", "running")),
-    _ATTEMPTS.c.outcome.is_(None),
-    _ATTEMPTS.c.wall_s.is_(None),
-    _ATTEMPTS.c.tokens_per_s.is_(None),
-    func.coalesce(_ATTEMPTS.c.calls_malformed, 0) == 0,
+_UNCOUNTED_SQL = (
+    "status IN ('pending', 'running') AND outcome IS NULL AND wall_s IS NULL AND tokens_per_s IS NULL"
+    " AND coalesce(calls_malformed, 0) = 0"
 )
-_RESULT_COLUMNS = (
-    "status", "outcome", "score", "detail", "final_answer", "infra_retries", "turns", "calls_valid",
-    "calls_recovered", "calls_malformed", "calls_rejected", "prompt_tokens", "completion_tokens", "ttft_s",
-    "tokens_per_s", "load_s", "wall_s", "harness_s", "finished_at", "checks_json",
+# prepared once; sqlite3 keeps them compiled in its statement cache
+_START_SQL = (
+    f"UPDATE {_ATTEMPTS.name} SET status = 'running', started_at = :started_at"
+    f" WHERE id = :attempt_id AND status = 'pending' AND {_UNCOUNTED_SQL}"
 )
-# built once: only their parameters change from one attempt to the next
-_START = (
-    update(_ATTEMPTS)
-    .where(_ATTEMPTS.c.id == bindparam("attempt_id"), _ATTEMPTS.c.status == "pending", *_UNCOUNTED)
-    .values(status="running", started_at=bindparam("new_started_at"))
+_EVENT_COLUMNS = ("attempt_id", "seq", "kind", "at", "payload_json")
+_INSERT_EVENTS_SQL = (
+    f"INSERT INTO {_EVENTS.name} ({', '.join(_EVENT_COLUMNS)}) VALUES ({', '.join(f':{c}' for c in _EVENT_COLUMNS)})"
 )
-_FINISH = (
-    update(_ATTEMPTS)
-    .where(_ATTEMPTS.c.id == bindparam("attempt_id"), *_UNCOUNTED)
-    .values({name: bindparam(f"new_{name}") for name in _RESULT_COLUMNS})
-)
+
+
+def _cursor(connection: Connection) -> Any:
+    """The DB-API cursor of the connection's own transaction."""
+    return connection.connection.cursor()
 
 
 def _nothing_stored(connection: Connection, run_id: str) -> bool:
@@ -298,14 +311,17 @@ def _nothing_stored(connection: Connection, run_id: str) -> bool:
     return not connection.scalar(select(touched | transcripts))
 
 
-def _finish_attempt(connection: Connection, attempt_id: str, values: dict[str, Any]) -> None:
-    """Store an attempt's results: one update and one upsert per totals table when it was
-    unmeasured until now (the usual case), else the full shift out and back in."""
-    parameters = {f"new_{name}": values[name] for name in _RESULT_COLUMNS}
-    if connection.execute(_FINISH, {"attempt_id": attempt_id, **parameters}).rowcount:
-        count_finished(connection, [attempt_id])
-    else:
-        _update_attempt(connection, attempt_id, values)
+def _finish_unmeasured(connection: Connection, attempt_id: str, values: dict[str, Any]) -> bool:
+    """Store an attempt's results when until now it was unmeasured (the usual case); its
+    totals then move with ``count_finished``. False when the row needs the full shift."""
+    sql = _finish_sql(tuple(values))
+    return bool(_cursor(connection).execute(sql, {"attempt_id": attempt_id, **values}).rowcount)
+
+
+@cache
+def _finish_sql(columns: tuple[str, ...]) -> str:
+    settings = ", ".join(f"{c} = :{c}" for c in columns)
+    return f"UPDATE {_ATTEMPTS.name} SET {settings} WHERE id = :attempt_id AND {_UNCOUNTED_SQL}"
 
 
 def _update_attempt(connection: Connection, attempt_id: str, values: dict[str, Any]) -> int:
