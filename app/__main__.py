@@ -4,11 +4,29 @@ from __future__ import annotations
 
 import sys
 
-_CLI_WORDS = frozenset(
-    {"models", "tasks", "run", "runs", "show", "transcript", "delete", "report", "sweep", "ceiling", "tune",
-     "doctor", "import",
-     "-h", "--help", "--version"}
-)
+_GUI_OPTIONS = ("--db", "--theme")  # the desktop app's own options, each with a value
+
+
+def wants_gui(args: list[str]) -> bool:
+    """A bare ``agentgap`` (or ``agentgap gui``), with only the app's own options or Qt's
+    single-dash flags, opens the window; anything else is the command line, so an unknown
+    command or option is an error there, never a window a shell without a display waits on."""
+    if args[:1] == ["gui"]:
+        return True
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in _GUI_OPTIONS:
+            i += 2
+        elif arg.startswith(tuple(f"{option}=" for option in _GUI_OPTIONS)):
+            i += 1
+        elif arg.startswith("-") and not arg.startswith("--") and arg not in ("-h", "-v"):
+            # Qt's flags (-platform NAME, -style NAME, macOS -psn_…): a value may follow
+            has_value = i + 1 < len(args) and not args[i + 1].startswith("-")
+            i += 2 if has_value and not arg.startswith("-psn_") else 1
+        else:
+            return False
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         from app.smoke import run_smoke
 
         return run_smoke()
-    if not any(arg in _CLI_WORDS for arg in args):
+    if wants_gui(args):
         from app.ui.main import run_gui
 
         return run_gui(args[1:] if args and args[0] == "gui" else args)

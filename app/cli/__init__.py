@@ -1,17 +1,83 @@
-"""The engine headless: list models, validate tasks, run, resume, show results."""
+"""The engine headless: list models, validate tasks, run, resume, show results.
+
+Commands are registered by name in ``COMMANDS`` with their help text and two dotted
+paths: the function adding their options and the one running them. Only the command
+being run is imported, so ``--help``, ``--version`` and argument errors load nothing of
+the engine. A new command is one more entry (and its module).
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from app import __version__
-from app.core.outcomes import ToolMode
 
 
-def build_parser() -> argparse.ArgumentParser:
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A command as the parser lists it; its modules are imported only when it is used."""
+
+    help: str
+    arguments: str  # "module:function" adding the command's options; cheap to import
+    handler: str  # "module:function" running it; may import the engine
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        _resolve(self.arguments)(parser)
+
+    def run(self, args: argparse.Namespace) -> int:
+        return int(_resolve(self.handler)(args))
+
+
+_ARGS = "app.cli.arguments"
+_COMMANDS = "app.cli.commands"
+_TUNING = "app.cli.tuning"
+
+COMMANDS: dict[str, Command] = {
+    "models": Command("list the models of every host, and the simulated ones", f"{_ARGS}:models", "app.cli.model_list:cmd_models"),
+    "tasks": Command("list or validate task suites", f"{_ARGS}:tasks", f"{_COMMANDS}:cmd_tasks"),
+    "run": Command("run models through task suites (or resume a run)", f"{_ARGS}:run", f"{_COMMANDS}:cmd_run"),
+    "runs": Command("list past runs", f"{_ARGS}:runs", f"{_COMMANDS}:cmd_runs"),
+    "show": Command("print a run's results again", f"{_ARGS}:show", f"{_COMMANDS}:cmd_show"),
+    "transcript": Command("print one attempt's transcript", f"{_ARGS}:transcript", f"{_COMMANDS}:cmd_transcript"),
+    "report": Command("export runs as HTML, Markdown, CSV or JSON", f"{_ARGS}:report", f"{_COMMANDS}:cmd_report"),
+    "delete": Command("delete a run and its attempts", f"{_ARGS}:delete", f"{_COMMANDS}:cmd_delete"),
+    "sweep": Command(
+        "vary one factor at a time against a baseline, N ≥ 3 per cell", f"{_ARGS}:sweep", f"{_TUNING}:cmd_sweep"
+    ),
+    "ceiling": Command(
+        "sweep turn and token budgets on what failed in RUN: turn, token or capability ceiling",
+        f"{_ARGS}:ceiling",
+        f"{_TUNING}:cmd_ceiling",
+    ),
+    "tune": Command(
+        "read sweeps, ceilings and raw-vs-harness deltas back from runs", f"{_ARGS}:tune", f"{_TUNING}:cmd_tune"
+    ),
+    "doctor": Command(
+        "check this machine: the Python that runs checks, pytest, sandbox, database, keyring, hosts",
+        "app.cli.doctor:arguments",
+        "app.cli.doctor:cmd_doctor",
+    ),
+    "import": Command(
+        "import a published benchmark as a suite", "app.cli.importing:arguments", "app.cli.importing:cmd_import"
+    ),
+}
+
+
+def _resolve(path: str) -> Callable[..., Any]:
+    module, _, name = path.partition(":")
+    function: Callable[..., Any] = getattr(importlib.import_module(module), name)
+    return function
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser; only the commands named in ``argv`` get their options (and are imported)."""
     parser = argparse.ArgumentParser(
         prog="agentgap",
         description="Which of your local models can actually work as an agent?",
@@ -23,133 +89,52 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--verbose", "-v", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    models = sub.add_parser("models", help="list the models of every host, and the simulated ones")
-    models.add_argument("--host", action="append", default=[], help="extra Ollama host URL")
-    models.add_argument("--openai", action="append", default=[], help="extra OpenAI-compatible base URL (…/v1)")
-    models.add_argument("--no-sim", action="store_true", help="leave out the simulated demo models")
-    models.add_argument("--json", action="store_true")
-
-    tasks = sub.add_parser("tasks", help="list or validate task suites")
-    tasks_sub = tasks.add_subparsers(dest="tasks_command", required=True, metavar="ACTION")
-    tasks_list = tasks_sub.add_parser("list", help="list loaded tasks")
-    tasks_list.add_argument("--suite")
-    tasks_list.add_argument("--tier")
-    tasks_list.add_argument("--json", action="store_true")
-    validate = tasks_sub.add_parser(
-        "validate", help="check suite folders or task files (format: docs/tasks.md)"
-    )
-    validate.add_argument("paths", nargs="+", type=Path)
-    tasks_sub.add_parser("schema", help="print the JSON Schema of a task file")
-
-    run = sub.add_parser("run", help="run models through task suites (or resume a run)")
-    run.add_argument(
-        "--model", "-m", action="append", default=[],
-        help="sim:NAME, MODEL, HOST:PORT/MODEL, URL/v1/MODEL, anthropic:MODEL or openai-cloud:MODEL",
-    )
-    run.add_argument("--suite", "-s", action="append", default=[])
-    run.add_argument("--tier", "-t", action="append", default=[])
-    run.add_argument("--task", action="append", default=[], help="task id (repeatable)")
-    run.add_argument("-n", "--repeats", type=int, default=None, help="runs per task (default 3)")
-    add_settings_options(run)
-    run.add_argument("--concurrency", type=int, help="parallel attempts per host")
-    run.add_argument(
-        "--co-resident",
-        action="store_true",
-        help="keep two models loaded on each host and alternate their attempts "
-        "(Ollama needs OLLAMA_MAX_LOADED_MODELS of 2 or more)",
-    )
-    run.add_argument("--pace", type=float, help="simulated models' speed: 1 realistic, 0 instant")
-    run.add_argument("--host", action="append", default=[], help="extra Ollama host URL")
-    run.add_argument("--openai", action="append", default=[], help="extra OpenAI-compatible base URL")
-    run.add_argument("--name", default="")
-    run.add_argument("--resume", metavar="RUN", help="finish an interrupted run")
-    add_accept_cloud_option(run)
-    run.add_argument("--json", action="store_true", help="print results as JSON on stdout")
-
-    runs = sub.add_parser("runs", help="list past runs")
-    runs.add_argument("--limit", type=int, default=50)
-    runs.add_argument("--json", action="store_true")
-
-    show = sub.add_parser("show", help="print a run's results again")
-    show.add_argument("run")
-    show.add_argument("--json", action="store_true")
-
-    transcript = sub.add_parser("transcript", help="print one attempt's transcript")
-    transcript.add_argument("attempt")
-    transcript.add_argument("--json", action="store_true")
-
-    report = sub.add_parser("report", help="export runs as HTML, Markdown, CSV or JSON")
-    report.add_argument("runs", nargs="+", metavar="RUN")
-    report.add_argument("--format", "-f", choices=("html", "md", "csv", "json"), default="html")
-    report.add_argument("-o", "--output", type=Path, required=True, help="file to write")
-
-    delete = sub.add_parser("delete", help="delete a run and its attempts")
-    delete.add_argument("run")
-
-    from app.cli.doctor import add_doctor_command
-    from app.cli.tuning import add_tuning_commands
-
-    add_tuning_commands(sub)
-    add_doctor_command(sub)
-    from app.cli.importing import add_import_command
-
-    add_import_command(sub)
+    named = set(argv)
+    for name, command in COMMANDS.items():
+        command_parser = sub.add_parser(name, help=command.help, description=command.help)
+        if name in named:
+            command.add_arguments(command_parser)
     return parser
 
 
-def add_accept_cloud_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--accept-cloud",
-        action="store_true",
-        help="agree to the cloud notice (what anthropic:/openai-cloud: models are sent, and that they are billed); remembered",
-    )
-
-
-def add_settings_options(parser: argparse.ArgumentParser) -> None:
-    """How attempts run: the options of ``run``, and the baseline of a sweep."""
-    parser.add_argument("--mode", choices=[m.value for m in ToolMode], default=None, help="tool-calling mode")
-    parser.add_argument("--temperature", type=float)
-    parser.add_argument("--num-ctx", type=int)
-    parser.add_argument("--seed", type=int)
-    think = parser.add_mutually_exclusive_group()
-    think.add_argument("--think", dest="think", action="store_true", default=None)
-    think.add_argument("--no-think", dest="think", action="store_false")
-    parser.add_argument("--max-turns", type=int)
-    parser.add_argument("--max-tokens", type=int)
-    parser.add_argument("--max-seconds", type=float)
-    parser.add_argument("--directive", help="extra system-prompt text for every attempt")
-
-
 def run_cli(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    from app.cli import commands, doctor, importing, tuning
-
-    module = tuning if args.command in tuning.COMMANDS else commands
-    if args.command in doctor.COMMANDS:
-        module = doctor
-    if args.command in importing.COMMANDS:
-        module = importing
-    handler = getattr(module, f"cmd_{args.command}")
-    from sqlalchemy.exc import OperationalError
-
-    from app.core.store.writer import StoreWriteFailed
-    from app.core.tasks.jail import JailRefused
+    from app.cli.errors import UserError
 
     try:
-        return int(handler(args))
-    except (commands.UserError, JailRefused) as error:
+        return COMMANDS[args.command].run(args)
+    except UserError as error:
         print(f"agentgap: {error}", file=sys.stderr)
         return 2
-    except StoreWriteFailed as error:
-        print(f"agentgap: {error}", file=sys.stderr)
-        return 1
-    except OperationalError as error:  # a full disk, a read-only folder: one line, not a traceback
+    except Exception as error:
+        failure = _known_failure(error)
+        if failure is None:
+            raise
+        message, code = failure
+        print(f"agentgap: {message}", file=sys.stderr)
+        return code
+
+
+def _known_failure(error: Exception) -> tuple[str, int] | None:
+    """A failure a user can act on, as one line and an exit code; None for a bug.
+
+    Each kind is looked up only if its module was loaded: an error of a class can only be
+    raised once its module is imported, and this keeps start-up free of those imports.
+    """
+    jail = sys.modules.get("app.core.tasks.jail")
+    if jail is not None and isinstance(error, jail.JailRefused):
+        return str(error), 2
+    writer = sys.modules.get("app.core.store.writer")
+    if writer is not None and isinstance(error, writer.StoreWriteFailed):
+        return str(error), 1
+    sqlalchemy_errors = sys.modules.get("sqlalchemy.exc")
+    if sqlalchemy_errors is not None and isinstance(error, sqlalchemy_errors.OperationalError):
+        # a full disk, a read-only folder: one line, not a traceback
         reason = str(error.orig) if error.orig is not None else type(error).__name__
-        print(f"agentgap: the database could not be written or read: {reason}", file=sys.stderr)
-        return 1
+        return f"the database could not be written or read: {reason}", 1
+    return None

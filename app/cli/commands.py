@@ -13,7 +13,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from app.cli.output import ProgressPrinter, print_models, print_run_table, print_transcript, table
+from app.cli.errors import UserError
+from app.cli.output import ProgressPrinter, print_run_table, print_transcript, table
 from app.core.cancel import CancelToken
 from app.core.chat import GenerationSettings
 from app.core.cloud_notice import cloud_attempts, cloud_notice, is_cloud
@@ -27,10 +28,6 @@ from app.core.run_owner import interrupt_orphaned_runs
 from app.core.runner import host_key
 from app.core.tasks.loader import TaskLoadError, load_catalog
 from app.core.unjudged import unjudged
-
-
-class UserError(Exception):
-    """Something the user can fix; printed as one line, exit status 2."""
 
 
 def _settings(args: argparse.Namespace) -> AppSettings:
@@ -57,27 +54,6 @@ def _dump(data: Any) -> None:
 
 
 # ---- models -------------------------------------------------------------------------
-
-
-def cmd_models(args: argparse.Namespace) -> int:
-    with _engine(args) as engine:
-        statuses = engine.discover(include_simulated=not args.no_sim)
-    if args.json:
-        _dump(
-            [
-                {
-                    **{k: v for k, v in asdict(s).items() if k != "models"},
-                    "models": [
-                        {**asdict(m), "capabilities": sorted(m.capabilities), "ref": m.ref}
-                        for m in s.models
-                    ],
-                }
-                for s in statuses
-            ]
-        )
-    else:
-        print_models(statuses)
-    return 0
 
 
 # ---- tasks --------------------------------------------------------------------------

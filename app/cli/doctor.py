@@ -7,14 +7,8 @@ import json
 import sys
 from typing import Any
 
-COMMANDS = ("doctor",)
 
-
-def add_doctor_command(sub: Any) -> None:
-    doctor = sub.add_parser(
-        "doctor",
-        help="check this machine: the Python that runs checks, pytest, sandbox, database, keyring, hosts",
-    )
+def arguments(doctor: argparse.ArgumentParser) -> None:
     doctor.add_argument("--json", action="store_true", help="print the facts as JSON on stdout")
 
 

@@ -9,11 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
-COMMANDS = frozenset({"import"})
 
-
-def add_import_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("import", help="import a published benchmark as a suite")
+def arguments(parser: argparse.ArgumentParser) -> None:
     sources = parser.add_subparsers(dest="source", required=True, metavar="SOURCE")
     bfcl = sources.add_parser(
         "bfcl",

@@ -14,54 +14,7 @@ from app.core.engine import Engine
 from app.core.plan import RunPlan
 from app.core.reports.data import build_report
 from app.core.reports.tuning import TuningReport
-from app.core.tuning.ceilings import DEFAULT_SCALES
-from app.core.tuning.factors import Factor
 from app.core.tuning.sweep import MIN_REPEATS, SweepError, SweepSpec, parse_factor_option
-
-COMMANDS = ("sweep", "ceiling", "tune")
-
-
-def add_tuning_commands(sub: Any) -> None:
-    from app.cli import add_accept_cloud_option, add_settings_options
-
-    factors = ", ".join(f"{f.value} ({f.hint})" for f in Factor)
-    sweep = sub.add_parser(
-        "sweep",
-        help="vary one factor at a time against a baseline, N ≥ 3 per cell",
-        description=f"Factors: {factors}.",
-    )
-    sweep.add_argument("--model", "-m", required=True, help="the model to tune")
-    sweep.add_argument("--suite", "-s", action="append", default=[])
-    sweep.add_argument("--tier", "-t", action="append", default=[])
-    sweep.add_argument("--task", action="append", default=[], help="task id (repeatable)")
-    sweep.add_argument(
-        "--vary", action="append", default=[], metavar="FACTOR=V1,V2", help="a factor and the values to try"
-    )
-    sweep.add_argument("-n", "--repeats", type=int, default=MIN_REPEATS, help=f"runs per cell (at least {MIN_REPEATS})")
-    sweep.add_argument("--name", default="")
-    sweep.add_argument("--dry-run", action="store_true", help="print the cells and the attempt count, run nothing")
-    sweep.add_argument("--pace", type=float, help="simulated models' speed: 1 realistic, 0 instant")
-    sweep.add_argument("--json", action="store_true")
-    add_accept_cloud_option(sweep)
-    add_settings_options(sweep)
-
-    ceiling = sub.add_parser(
-        "ceiling", help="sweep turn and token budgets on what failed in RUN: turn, token or capability ceiling"
-    )
-    ceiling.add_argument("runs", nargs="+", metavar="RUN")
-    ceiling.add_argument("--scales", default=",".join(f"{s:g}" for s in DEFAULT_SCALES), help="budget multiples")
-    ceiling.add_argument("-n", "--repeats", type=int, default=MIN_REPEATS)
-    ceiling.add_argument("--model", "-m", action="append", default=[], help="only this model (label)")
-    ceiling.add_argument("--pace", type=float)
-    ceiling.add_argument("--json", action="store_true")
-
-    tune = sub.add_parser("tune", help="read sweeps, ceilings and raw-vs-harness deltas back from runs")
-    tune.add_argument("runs", nargs="+", metavar="RUN")
-    tune.add_argument(
-        "--queue-winners", action="store_true", help="then run the all-winners combination of each sweep"
-    )
-    tune.add_argument("--pace", type=float)
-    tune.add_argument("--json", action="store_true")
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

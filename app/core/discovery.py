@@ -3,7 +3,9 @@ and the built-in simulated models."""
 
 from __future__ import annotations
 
+import socket
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 from app.core.cloud_notice import CLOUD_KINDS
 from app.core.config import AppSettings
@@ -30,12 +32,33 @@ def discover_all(
 
     def probe(ref: ModelRef) -> HostStatus:
         try:
-            return pool.get(ref).discover()
+            return refused_status(ref) or pool.get(ref).discover()
         except Exception as error:  # a provider bug must not hide the other hosts
             return HostStatus(ref.provider, ref.host, False, error=f"{type(error).__name__}: {error}")
 
     with ThreadPoolExecutor(max_workers=max(1, len(refs))) as executor:
         return list(executor.map(probe, refs))
+
+
+REFUSAL_PROBE_S = 0.25
+
+
+def refused_status(ref: ModelRef) -> HostStatus | None:
+    """An Ollama host whose port refuses the connection, told at once (before the client
+    is even loaded); None when it accepts, stays silent or cannot be asked this way, and
+    the provider's own discovery (with its timeouts) decides."""
+    if ref.provider is not ProviderKind.OLLAMA:
+        return None
+    url = urlsplit(ref.host)
+    try:
+        port = url.port or (443 if url.scheme == "https" else 80)
+        with socket.create_connection((url.hostname or "localhost", port), timeout=REFUSAL_PROBE_S):
+            return None
+    except ConnectionRefusedError:
+        message = f"No Ollama server at {ref.host} (connection refused). Start it with `ollama serve`."
+        return HostStatus(ref.provider, ref.host, False, error=message)
+    except (OSError, ValueError):
+        return None
 
 
 def cloud_refs() -> list[ModelRef]:

@@ -199,9 +199,8 @@ class Engine:
         tasks = self._tasks_for(plan.attempts)
         errors_before = self.writer.errors
 
-        def stored_or_stop() -> None:
-            """What finished is on disk before the next attempt starts, or the run stops."""
-            self.writer.flush()
+        def stop_if_store_failed() -> None:
+            """A store that cannot write (a full disk) stops the run; nothing waits for it here."""
             if self.writer.errors > errors_before:
                 cancel.cancel()
 
@@ -210,9 +209,11 @@ class Engine:
             self.providers,
             self.bus,
             options=options or self.runner_options(),
-            after_attempt=stored_or_stop,
+            after_attempt=stop_if_store_failed,
         )
         claim_run(self.database, plan.run_id)  # another process can tell a live run from a killed one
+        # workers never wait for the store between attempts: one not yet stored when the
+        # process dies is still "running" on disk, and resuming runs it again
         finished = runner.run(plan, cancel, pending=pending)
         self.writer.flush()
         if self.writer.errors > errors_before:

@@ -8,8 +8,9 @@ transcript replays exactly without one row per token.
 
 from __future__ import annotations
 
+import copy
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, ClassVar
 
 from app.core.chat import CallSource, Message, ToolCall, Usage
@@ -212,10 +213,38 @@ TRANSIENT_KINDS: frozenset[str] = frozenset({TextDelta.kind})
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
-    """A JSON-ready dict of an event, with its ``kind``."""
-    data = asdict(event)
+    """A JSON-ready dict of an event, with its ``kind``: what ``dataclasses.asdict`` gives,
+    built from each class's field names, found once (every event is stored this way)."""
+    data = _plain_dataclass(event)
     data["kind"] = event.kind
     return data
+
+
+_PLAIN = (str, int, float, bool, type(None))
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
+def _plain_dataclass(obj: Any) -> dict[str, Any]:
+    return {name: _plain(getattr(obj, name)) for name in _field_names(type(obj))}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return type(value)((_plain(k), _plain(v)) for k, v in value.items())
+    if is_dataclass(value) and not isinstance(value, type):
+        return _plain_dataclass(value)
+    return copy.deepcopy(value)
 
 
 def event_from_dict(data: dict[str, Any]) -> Event:

@@ -155,8 +155,7 @@ class Runner:
     """Executes attempts: one queue per host (models kept grouped, see ``HostQueue``),
     hosts in parallel, each with its own number of workers.
 
-    ``after_attempt`` runs on the worker after each attempt (the store's flush), so what
-    finished is durable before that worker starts the next one.
+    ``after_attempt`` runs on the worker after each attempt, and once more when the run ends.
     """
 
     def __init__(

@@ -2,15 +2,19 @@
 
 ``submit`` is cheap and thread-safe (workers call it while streaming: it only puts the
 event on a queue). The thread commits a batch at least every ``BATCH_SECONDS`` or every
-``BATCH_EVENTS`` events, and at once when an attempt or the run finishes; ``flush``
-waits until everything submitted before it is on disk.
+``BATCH_EVENTS`` events, and at once when a run starts or finishes; ``flush`` waits
+until everything submitted before it is on disk. The hot statements (event rows, an
+attempt's start and results) are plain SQL prepared once, run on the transaction's
+own cursor; event rows go in with one ``executemany`` per batch.
 
 What each event does:
 
-* ``RunStarted``: the run is "running".
+* ``RunStarted``: the run is "running". A run with no event and no outcome stored yet is
+  *fresh*: its attempts' first tries need no reset work.
 * ``AttemptStarted``: earlier events of the attempt are deleted (a retry after an infra
   error, or a resume, restarts its transcript), the attempt is "running"; the event is
-  stored as the first of the new transcript.
+  stored as the first of the new transcript. The first try of an attempt of a fresh run
+  has nothing to delete and counts the same while running as while pending: one update.
 * other attempt events, except ``TRANSIENT_KINDS``: one ``EventRow`` each, numbered per
   attempt.
 * ``AttemptFinished``: stored as the last event, and its results fill the attempt row
@@ -20,6 +24,10 @@ What each event does:
 
 Every change to an attempt row moves the summary totals with it (``totals.py``), in
 the same transaction.
+
+Workers never wait for this thread between attempts: an attempt whose ``AttemptFinished``
+is not yet committed when the process dies is still "running" on disk, so resuming the
+run runs it again, from a clean transcript.
 """
 
 from __future__ import annotations
@@ -30,9 +38,10 @@ import queue
 import threading
 import time
 from dataclasses import asdict
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, select, update
 from sqlalchemy.exc import OperationalError
 
 from app.core.events import (
@@ -48,14 +57,14 @@ from app.core.events import (
 from app.core.outcomes import Outcome
 from app.core.store.database import Database
 from app.core.store.models import AttemptRow, EventRow, RunRow
-from app.core.store.totals import shift_attempts
+from app.core.store.totals import count_finished, shift_attempts
 
 log = logging.getLogger(__name__)
 
 BATCH_SECONDS = 0.1
 BATCH_EVENTS = 200
 FILE_RETRIES = 3
-_URGENT = (AttemptFinished, RunFinished, RunStarted)
+_URGENT = (RunFinished, RunStarted)  # an attempt finished waits for its batch (see above)
 
 # the writer speaks Core to the tables: no ORM unit of work on the hot path
 _RUNS = cast(Table, RunRow.__table__)
@@ -83,6 +92,9 @@ class StoreWriter:
         self._db = database
         self._queue: queue.SimpleQueue[Event | _Barrier | None] = queue.SimpleQueue()
         self._seq: dict[str, int] = {}  # next event number per attempt (writer thread only)
+        self._fresh_runs: set[str] = set()  # runs with nothing stored of any attempt (writer thread only)
+        self._started: set[str] = set()  # attempts started since this writer began (writer thread only)
+        self._finished: list[str] = []  # attempts of this batch whose totals are yet to move
         self._closed = False
         self._lock = threading.Lock()  # orders submits against close
         self.last_error: str | None = None
@@ -193,21 +205,38 @@ class StoreWriter:
     def _commit(self, batch: list[Event]) -> None:
         with self._db.engine.begin() as connection:
             rows: list[dict[str, Any]] = []  # event rows, inserted together
+            self._finished = []
             for event in batch:
                 self._apply(connection, event, rows)
             _insert_events(connection, rows)
+            self._count_finished(connection)
+
+    def _count_finished(self, connection: Connection) -> None:
+        """Move the totals by the attempts finished the cheap way, all at once."""
+        if self._finished:
+            count_finished(connection, self._finished)
+            self._finished = []
 
     def _apply(self, connection: Connection, event: Event, rows: list[dict[str, Any]]) -> None:
         if isinstance(event, RunStarted):
             connection.execute(update(_RUNS).where(_RUNS.c.id == event.run_id).values(status="running"))
+            if _nothing_stored(connection, event.run_id):
+                self._fresh_runs.add(event.run_id)
+            else:
+                self._fresh_runs.discard(event.run_id)
         elif isinstance(event, RunFinished):
             status = "cancelled" if event.cancelled else "finished"
             connection.execute(
                 update(_RUNS).where(_RUNS.c.id == event.run_id).values(status=status, finished_at=event.at)
             )
         elif isinstance(event, AttemptStarted):
-            _insert_events(connection, rows)  # what came before is deleted, not kept
-            self._restart(connection, event.attempt_id, status="running", started_at=event.at)
+            first = event.run_id in self._fresh_runs and event.attempt_id not in self._started
+            self._started.add(event.attempt_id)
+            if first and event.try_number == 1:
+                self._start_first_try(connection, event)
+            else:
+                _insert_events(connection, rows)  # what came before is deleted, not kept
+                self._restart(connection, event.attempt_id, status="running", started_at=event.at)
             rows.append(self._row(connection, event))
         elif isinstance(event, AttemptFinished) and event.outcome is Outcome.CANCELLED:
             _insert_events(connection, rows)
@@ -216,11 +245,24 @@ class StoreWriter:
         elif isinstance(event, AttemptFinished):
             rows.append(self._row(connection, event))
             self._seq.pop(event.attempt_id, None)
-            _update_attempt(connection, event.attempt_id, _results(event))
+            if not _finish_unmeasured(connection, event.attempt_id, _results(event)):
+                self._count_finished(connection)
+                _update_attempt(connection, event.attempt_id, _results(event))
+            else:
+                self._finished.append(event.attempt_id)
         elif isinstance(event, AttemptEvent):
             rows.append(self._row(connection, event))
 
+    def _start_first_try(self, connection: Connection, event: AttemptStarted) -> None:
+        """Pending → running: no transcript to delete, no counter moves (both count alike)."""
+        cursor = _cursor(connection)
+        if cursor.execute(_START_SQL, {"attempt_id": event.attempt_id, "started_at": event.at}).rowcount == 0:
+            self._restart(connection, event.attempt_id, status="running", started_at=event.at)
+            return
+        self._seq[event.attempt_id] = 0
+
     def _restart(self, connection: Connection, attempt_id: str, **values: Any) -> None:
+        self._count_finished(connection)
         connection.execute(delete(_EVENTS).where(_EVENTS.c.attempt_id == attempt_id))
         if _update_attempt(connection, attempt_id, values) == 0:
             raise LookupError(f"attempt {attempt_id} is not in the database (was its run stored?)")
@@ -244,8 +286,49 @@ class StoreWriter:
 
 def _insert_events(connection: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
-        connection.execute(insert(_EVENTS), rows)
+        _cursor(connection).executemany(_INSERT_EVENTS_SQL, rows)
         rows.clear()
+
+
+_UNCOUNTED_SQL = (
+    "status IN ('pending', 'running') AND outcome IS NULL AND wall_s IS NULL AND tokens_per_s IS NULL"
+    " AND coalesce(calls_malformed, 0) = 0"
+)
+# prepared once; sqlite3 keeps them compiled in its statement cache
+_START_SQL = (
+    f"UPDATE {_ATTEMPTS.name} SET status = 'running', started_at = :started_at"
+    f" WHERE id = :attempt_id AND status = 'pending' AND {_UNCOUNTED_SQL}"
+)
+_EVENT_COLUMNS = ("attempt_id", "seq", "kind", "at", "payload_json")
+_INSERT_EVENTS_SQL = (
+    f"INSERT INTO {_EVENTS.name} ({', '.join(_EVENT_COLUMNS)}) VALUES ({', '.join(f':{c}' for c in _EVENT_COLUMNS)})"
+)
+
+
+def _cursor(connection: Connection) -> Any:
+    """The DB-API cursor of the connection's own transaction."""
+    return connection.connection.cursor()
+
+
+def _nothing_stored(connection: Connection, run_id: str) -> bool:
+    """No attempt of the run has an event, a result or has left "pending"."""
+    of_run = select(_ATTEMPTS.c.id).where(_ATTEMPTS.c.run_id == run_id)
+    touched = of_run.where(~_ATTEMPTS.c.status.in_(("pending",)) | _ATTEMPTS.c.outcome.is_not(None)).exists()
+    transcripts = select(_EVENTS.c.id).where(_EVENTS.c.attempt_id.in_(of_run)).exists()
+    return not connection.scalar(select(touched | transcripts))
+
+
+def _finish_unmeasured(connection: Connection, attempt_id: str, values: dict[str, Any]) -> bool:
+    """Store an attempt's results when until now it was unmeasured (the usual case); its
+    totals then move with ``count_finished``. False when the row needs the full shift."""
+    sql = _finish_sql(tuple(values))
+    return bool(_cursor(connection).execute(sql, {"attempt_id": attempt_id, **values}).rowcount)
+
+
+@cache
+def _finish_sql(columns: tuple[str, ...]) -> str:
+    settings = ", ".join(f"{c} = :{c}" for c in columns)
+    return f"UPDATE {_ATTEMPTS.name} SET {settings} WHERE id = :attempt_id AND {_UNCOUNTED_SQL}"
 
 
 def _update_attempt(connection: Connection, attempt_id: str, values: dict[str, Any]) -> int:
