@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from collections import Counter
 from dataclasses import replace
@@ -224,12 +225,16 @@ def test_random_sequences_of_writes_keep_the_totals_exact(operations: list[tuple
             db.close()
 
 
+_RUN_NUMBERS = itertools.count()
+
+
 def _apply(operation: tuple[Any, ...], repo: Repository, writer: StoreWriter, runs: list[RunPlan]) -> None:
     kind, *args = operation
     attempts = [a for plan in runs for a in plan.attempts]
     if kind == "create":
         models, tasks, repeats, settings_ = args[0]
-        plan = make_plan(f"r{len(runs)}-{len(attempts)}", models, tasks, repeats=repeats, settings=settings_)
+        run_id = f"r{next(_RUN_NUMBERS)}"  # unique even after a run is deleted
+        plan = make_plan(run_id, models, tasks, repeats=repeats, settings=settings_)
         repo.create_run(plan)
         runs.append(plan)
     elif kind == "run" and runs:
