@@ -11,8 +11,19 @@ from app import __version__
 from app.core.events import Event
 from app.core.metrics import Rate, pass_hat_k
 from app.core.outcomes import Outcome
+from app.core.reports.configurations import (
+    SettingDifference,
+    configuration_labels,
+    setting_differences,
+)
 from app.core.reports.tuning import TuningReport, build_tuning
-from app.core.store.aggregates import CellStats, cell_stats, outcome_counts
+from app.core.store.aggregates import (
+    CellStats,
+    ConfiguredOutcomeCount,
+    cell_stats,
+    outcome_counts_by_settings,
+    task_titles,
+)
 from app.core.store.records import AttemptRecord
 from app.core.store.repository import Repository, RunSummary
 
@@ -22,6 +33,8 @@ CODE_SUITE = "oneshot"
 
 @dataclass(frozen=True, slots=True)
 class ModelReport:
+    """One model run one way: ``model`` names the model and, when settings differ, its configuration."""
+
     model: str
     agent: Rate  # every suite but the one-shot code control
     code: Rate  # the one-shot suite
@@ -37,6 +50,9 @@ class ModelReport:
     malformed_calls: int
     budget_exceeded: int
     simulated: bool
+    model_label: str = ""  # the model alone, as attempts record it
+    configuration: str = ""  # what sets this configuration apart, "" when all were run alike
+    settings_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +73,11 @@ class ReportData:
     failures: list[FailureExample] = field(default_factory=list)
     method: dict[str, str] = field(default_factory=dict)
     tuning: TuningReport = field(default_factory=TuningReport)
+    differences: list[SettingDifference] = field(default_factory=list)
+    task_titles: dict[str, str] = field(default_factory=dict)
+
+    def title(self, task_id: str) -> str:
+        return self.task_titles.get(task_id) or task_id
 
 
 def build_report(
@@ -70,17 +91,24 @@ def build_report(
     runs = repo.run_summaries(run_ids)
     db = repo.database
     stats = cell_stats(db, run_ids)
-    counts = outcome_counts(db, run_ids)
+    counts = outcome_counts_by_settings(db, run_ids)
     attempts = [a for run_id in run_ids for a in repo.attempts(run_id)] if with_attempts else []
-    models = sorted({s.model for s in stats})
-    tasks = sorted({(s.suite, s.tier, s.task_id) for s in stats})
-    cells: dict[tuple[str, str], Rate] = {}
-    for s in stats:
-        old = cells.get((s.task_id, s.model), Rate(0, 0))
-        cells[(s.task_id, s.model)] = Rate(old.passed + s.passed, old.scored + s.scored)
     settings_by_key = repo.settings_by_key(run_ids)
+    labels = configuration_labels(settings_by_key)
+    series: dict[tuple[str, str], list[CellStats]] = defaultdict(list)
+    for s in stats:
+        series[(s.model, labels.get(s.settings_key, ""))].append(s)
+    tasks = sorted({(s.suite, s.tier, s.task_id) for s in stats})
     modes = {key: settings.tool_mode.value for key, settings in settings_by_key.items()}
-    reports = [_model_report(m, [s for s in stats if s.model == m], counts, modes) for m in models]
+    reports = [
+        _model_report(model, configuration, group, counts, modes)
+        for (model, configuration), group in sorted(series.items())
+    ]
+    cells: dict[tuple[str, str], Rate] = {}
+    for report in reports:
+        for s in series[(report.model_label, report.configuration)]:
+            old = cells.get((s.task_id, report.model), Rate(0, 0))
+            cells[(s.task_id, report.model)] = Rate(old.passed + s.passed, old.scored + s.scored)
     picked = _spread(repo.failed_attempts(run_ids, limit=max(0, failure_examples) * 20), failure_examples)
     failures = [FailureExample(a, repo.transcript(a.id)) for a in picked]
     return ReportData(
@@ -94,11 +122,22 @@ def build_report(
         failures=failures,
         method=repo.method_notes(run_ids),
         tuning=build_tuning(stats, settings_by_key),
+        differences=setting_differences(settings_by_key),
+        task_titles=task_titles(db, [task for _, _, task in tasks]),
     )
 
 
+def series_name(model: str, configuration: str) -> str:
+    """How a model run one way is named in charts and tables."""
+    return f"{model} [{configuration}]" if configuration else model
+
+
 def _model_report(
-    model: str, stats: list[CellStats], counts: Sequence[object], modes: dict[str, str]
+    model: str,
+    configuration: str,
+    stats: list[CellStats],
+    counts: Sequence[ConfiguredOutcomeCount],
+    modes: dict[str, str],
 ) -> ModelReport:
     agent = [s for s in stats if s.suite != CODE_SUITE]
     code = [s for s in stats if s.suite == CODE_SUITE]
@@ -109,10 +148,11 @@ def _model_report(
         by_mode[modes.get(s.settings_key, "recovery")].append(s)
     failures: Counter[Outcome] = Counter()
     infra = 0
+    keys = {s.settings_key for s in stats}
     for c in counts:
-        if getattr(c, "model", None) != model:
+        if c.model != model or c.settings_key not in keys:
             continue
-        outcome, n = c.outcome, c.count  # type: ignore[attr-defined]
+        outcome, n = c.outcome, c.count
         if outcome is Outcome.INFRA_ERROR:
             infra += n
         elif outcome.counts_in_score and not outcome.is_pass:
@@ -127,7 +167,7 @@ def _model_report(
     rates = [s.mean_tokens_per_s for s in stats if s.mean_tokens_per_s]
     walls = [s.mean_wall_s for s in stats if s.mean_wall_s]
     return ModelReport(
-        model=model,
+        model=series_name(model, configuration),
         agent=_rate(agent),
         code=_rate(code),
         by_tier={tier: _rate(group) for tier, group in sorted(by_tier.items())},
@@ -142,6 +182,9 @@ def _model_report(
         malformed_calls=sum(s.malformed_calls for s in stats),
         budget_exceeded=sum(s.budget_exceeded for s in stats),
         simulated=model.startswith("sim:"),
+        model_label=model,
+        configuration=configuration,
+        settings_keys=tuple(sorted(keys)),
     )
 
 

@@ -8,22 +8,25 @@ from html import escape
 from app.core.metrics import Rate
 from app.core.outcomes import Outcome
 
-PALETTE = ("#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#ec4899", "#84cc16")
+# Okabe–Ito: told apart with every common colour-vision deficiency, on light and dark.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#999999", "#F0E442")
+# One clearly different colour per failure mode (Tol's muted and bright sets, Okabe–Ito).
 FAILURE_COLOURS = {
-    Outcome.PARTIAL: "#a3e635",
-    Outcome.NO_TOOL_CALL: "#f97316",
-    Outcome.MALFORMED_CALL: "#eab308",
-    Outcome.UNKNOWN_TOOL: "#d946ef",
-    Outcome.BAD_ARGUMENTS: "#f43f5e",
-    Outcome.WRONG_TOOL: "#fb7185",
-    Outcome.UNWANTED_CALL: "#c084fc",
-    Outcome.TURN_BUDGET: "#0ea5e9",
-    Outcome.TOKEN_BUDGET: "#38bdf8",
-    Outcome.TIME_BUDGET: "#7dd3fc",
-    Outcome.LOOP: "#64748b",
-    Outcome.WRONG_RESULT: "#dc2626",
-    Outcome.CONTEXT_LIMIT: "#0f766e",
-    Outcome.HARNESS_KILLED: "#7c2d12",
+    Outcome.PARTIAL: "#999933",
+    Outcome.NO_TOOL_CALL: "#E69F00",
+    Outcome.MALFORMED_CALL: "#CCBB44",
+    Outcome.UNKNOWN_TOOL: "#AA4499",
+    Outcome.BAD_ARGUMENTS: "#CC6677",
+    Outcome.WRONG_TOOL: "#882255",
+    Outcome.UNWANTED_CALL: "#DDCC77",
+    Outcome.TURN_BUDGET: "#332288",
+    Outcome.TOKEN_BUDGET: "#88CCEE",
+    Outcome.TIME_BUDGET: "#44AA99",
+    Outcome.LOOP: "#777777",
+    Outcome.WRONG_RESULT: "#D55E00",
+    Outcome.CONTEXT_LIMIT: "#117733",
+    Outcome.HARNESS_KILLED: "#8C564B",
+    Outcome.HARNESS_ERROR: "#E377C2",
 }
 
 

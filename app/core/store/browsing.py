@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -58,6 +59,8 @@ class BrowsingQueries:
         outcome: Outcome | None = None,
         failures_only: bool = False,
         limit: int = 500,
+        suite: str | None = None,
+        settings_keys: Sequence[str] | None = None,
     ) -> list[AttemptRecord]:
         """Finished attempts of the runs matching every filter given (for browsing)."""
         conditions: list[Any] = [AttemptRow.run_id.in_(list(run_ids)), AttemptRow.status == "done"]
@@ -67,6 +70,10 @@ class BrowsingQueries:
             conditions.append(TaskRow.task_id == task_id)
         if tier is not None:
             conditions.append(TaskRow.tier == tier)
+        if suite is not None:
+            conditions.append(TaskRow.suite == suite)
+        if settings_keys is not None:
+            conditions.append(AttemptRow.settings_key.in_(list(settings_keys)))
         if outcome is not None:
             conditions.append(AttemptRow.outcome == outcome.value)
         if failures_only:
