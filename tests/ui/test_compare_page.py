@@ -70,6 +70,9 @@ def test_cell_lists_attempts_and_two_transcripts_side_by_side(
     # the selected row and the first transcript agree after every filter change; the kept one stays beside
     assert browser.table.currentRow() == 0
     assert browser.comparison.views[0].attempt_id == browser.records[0].id
+    assert browser.comparison.views[1].attempt_id == kept  # put beside: it stays across filters
+    assert "sim:prose-only" in browser.comparison.headers[1].text()
+    assert "sim:competent" in browser.comparison.headers[0].text()
 
 
 def test_heatmap_and_points_lead_to_attempts(open_window: WindowFactory, tmp_path: Path, settings: AppSettings, qtbot: QtBot) -> None:

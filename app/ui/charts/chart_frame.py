@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
 
 from app.core.outcomes import Outcome
 from app.ui import theme
@@ -31,7 +31,9 @@ class ChartFrame(QWidget):
 
     picked = Signal(object)  # MarkFilter
 
-    def __init__(self, title: str, parent: QWidget | None = None, *, legend: bool = True) -> None:
+    def __init__(
+        self, title: str, parent: QWidget | None = None, *, legend: bool = True, scrollable: bool = False
+    ) -> None:
         super().__init__(parent)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(None)
@@ -49,7 +51,13 @@ class ChartFrame(QWidget):
         self.empty.setWordWrap(True)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
-        self.stack.addWidget(self.graphics)
+        self._plot_page: QWidget = self.graphics
+        if scrollable:  # a big grid keeps readable rows and scrolls instead of squeezing
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setWidget(self.graphics)
+            self._plot_page = scroll
+        self.stack.addWidget(self._plot_page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
@@ -64,7 +72,7 @@ class ChartFrame(QWidget):
         self.stack.setCurrentWidget(self.empty)
 
     def show_plot(self) -> None:
-        self.stack.setCurrentWidget(self.graphics)
+        self.stack.setCurrentWidget(self._plot_page)
 
     def clear(self) -> None:
         self.plot.clear()
@@ -80,7 +88,7 @@ class ChartFrame(QWidget):
         colour = theme.text_color(self.palette())
         font = QFont(self.font())
         font.setPointSizeF(max(9.0, font.pointSizeF()))
-        for name in ("left", "bottom"):
+        for name in ("left", "bottom", "top"):
             axis = self.plot.getAxis(name)
             axis.setPen(pg.mkPen(colour))
             axis.setTextPen(pg.mkPen(colour))

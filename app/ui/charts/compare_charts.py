@@ -135,14 +135,15 @@ def _one_tier(series: ModelReport, suite: str) -> bool:
 
 
 class FailureModes(ChartFrame):
-    """One stacked bar per series: the share of its scored attempts that ended each way.
-    Hover a segment for the count; click it for those attempts."""
+    """One stacked bar per series (a row, named on the left): the share of its scored attempts
+    that ended each way. Hover a segment for the count; click it for those attempts."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("How attempts failed (share of scored attempts)", parent)
-        self.plot.setLabel("left", "share of scored attempts", units="%")
+        self.plot.setLabel("bottom", "share of scored attempts", units="%")
+        self.plot.invertY(True)
         self.segments: list[pg.BarGraphItem] = []
-        self._cells: list[tuple[int, float, float, str, Outcome, int, int]] = []  # x, y0, y1, model, mode, n, N
+        self._cells: list[tuple[int, float, float, str, Outcome, int, int]] = []  # row, x0, x1, series, mode, n, N
         self.graphics.scene().sigMouseClicked.connect(self._on_click)
         self.graphics.scene().sigMouseMoved.connect(self._on_move)
 
@@ -155,38 +156,48 @@ class FailureModes(ChartFrame):
             self.show_empty("No attempt failed in the ticked runs.")
             return
         totals = [m.agent.scored + m.code.scored for m in data.models]
-        bottoms = [0.0] * len(data.models)
+        lefts = [0.0] * len(data.models)
         for mode in modes:
             counts = [model.failures.get(mode, 0) for model in data.models]
-            heights = [100 * n / total if total else 0.0 for n, total in zip(counts, totals, strict=True)]
-            item = pg.BarGraphItem(x=list(range(len(data.models))), height=heights, y0=list(bottoms), width=0.6,
+            widths = [100 * n / total if total else 0.0 for n, total in zip(counts, totals, strict=True)]
+            item = pg.BarGraphItem(x0=list(lefts), width=widths, y=list(range(len(data.models))), height=0.6,
                                    brush=QColor(FAILURE_COLOURS[mode]), pen=pg.mkPen(None))
             self.plot.addItem(item)
             self.add_legend_entry(item, mode.value.replace("_", " "))
             self.segments.append(item)
-            for x, (model, n, total, bottom, height) in enumerate(
-                zip(data.models, counts, totals, bottoms, heights, strict=True)
+            for row, (model, n, total, left, width) in enumerate(
+                zip(data.models, counts, totals, lefts, widths, strict=True)
             ):
                 if n:
-                    self._cells.append((x, bottom, bottom + height, model.model, mode, n, total))
-            bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
-        self.plot.getAxis("bottom").setTicks([[(i, m.model) for i, m in enumerate(data.models)]])
-        self.plot.setYRange(0, 100, padding=0.02)
-        self.plot.setXRange(-0.5, len(data.models) - 0.5, padding=0.02)
+                    self._cells.append((row, left, left + width, model.model, mode, n, total))
+            lefts = [a + b for a, b in zip(lefts, widths, strict=True)]
+        self.plot.getAxis("left").setTicks([[(i, m.model) for i, m in enumerate(data.models)]])
+        self.plot.setXRange(0, 100, padding=0.02)
+        self.plot.setYRange(-0.5, len(data.models) - 0.5, padding=0.02)
         self.show_plot()
 
     def segment_at(self, x: float, y: float) -> tuple[str, Outcome, int, int] | None:
         """(series, failure mode, count, scored) of the segment at plot coordinates."""
-        for cx, y0, y1, model, mode, n, total in self._cells:
-            if abs(x - cx) <= 0.3 and y0 <= y <= y1:
+        for row, x0, x1, model, mode, n, total in self._cells:
+            if abs(y - row) <= 0.3 and x0 <= x <= x1:
                 return model, mode, n, total
         return None
 
-    def _on_click(self, event: object) -> None:
-        point = self.plot.vb.mapSceneToView(event.scenePos())  # type: ignore[attr-defined]
-        hit = self.segment_at(point.x(), point.y())
+    def centre_of(self, series: str, mode: Outcome) -> tuple[float, float] | None:
+        """Plot coordinates of the middle of one segment (for tests and keyboard users)."""
+        for row, x0, x1, model, m, _, _ in self._cells:
+            if model == series and m is mode:
+                return ((x0 + x1) / 2, float(row))
+        return None
+
+    def pick(self, x: float, y: float) -> None:
+        hit = self.segment_at(x, y)
         if hit is not None:
             self.picked.emit(MarkFilter(model=hit[0], outcome=hit[1]))
+
+    def _on_click(self, event: object) -> None:
+        point = self.plot.vb.mapSceneToView(event.scenePos())  # type: ignore[attr-defined]
+        self.pick(point.x(), point.y())
 
     def _on_move(self, position: QPointF) -> None:
         point = self.plot.vb.mapSceneToView(position)
@@ -221,8 +232,10 @@ class _Scatter(ChartFrame):
             item.sigClicked.connect(lambda *_, model=name: self.picked.emit(MarkFilter(model=model)))
             self.plot.addItem(item)
             self.add_legend_entry(item, name)
+        right = max((x for _, x, _ in points), default=0.0) * 0.6
         for (x, y), together in spots.items():
-            label = pg.TextItem("\n".join(together), color=colour, anchor=(-0.08, 0.5))
+            anchor = (1.08, 0.5) if x > right and x > 0 else (-0.08, 0.5)
+            label = pg.TextItem("\n".join(together), color=colour, anchor=anchor)
             label.setPos(x, y)
             self.plot.addItem(label)
             self.labels.append(label)
@@ -244,7 +257,7 @@ class AgentVsCode(_Scatter):
             return
         self._draw(points, [m.model for m in data.models])
         self.plot.addItem(pg.PlotDataItem([0, 100], [0, 100], pen=pg.mkPen(self.text_colour(), style=Qt.PenStyle.DashLine)))
-        self.plot.setXRange(0, 110, padding=0)
+        self.plot.setXRange(0, 103, padding=0)
         self.plot.setYRange(0, 105, padding=0)
 
 
@@ -266,7 +279,7 @@ class TaskHeatmap(ChartFrame):
     """Task (rows, by title) × series (columns) pass share with k/N in each cell and a colour key."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Pass share per task and model", parent, legend=False)
+        super().__init__("Pass share per task and model", parent, legend=False, scrollable=True)
         self.image = pg.ImageItem()
         self.plot.addItem(self.image)
         self.plot.invertY(True)
@@ -311,8 +324,17 @@ class TaskHeatmap(ChartFrame):
         for (x, y), share in np.ndenumerate(matrix):
             colours[x, y] = (156, 163, 175, 255) if np.isnan(share) else _diverging(float(share))
         self.image.setImage(colours, levels=None)
-        self.plot.getAxis("bottom").setTicks([[(i + 0.5, m) for i, m in enumerate(self.models)]])
+        # Names alternate between two lines so neighbours never run into each other.
+        self.plot.showAxis("top")
+        self.plot.hideAxis("bottom")
+        bottom = self.plot.getAxis("top")
+        bottom.setTicks([[(i + 0.5, m if i % 2 else m + "\n") for i, m in enumerate(self.models)]])
+        bottom.setHeight(2 * self.fontMetrics().height() + 14)
         self.plot.getAxis("left").setTicks([[(i + 0.5, _short(data.title(t))) for i, t in enumerate(self.tasks)]])
+        row = self.fontMetrics().height() + 8
+        widest = max(self.fontMetrics().horizontalAdvance(m) for m in self.models)
+        self.graphics.setMinimumHeight(len(self.tasks) * row + 2 * row + 70)
+        self.graphics.setMinimumWidth(300 + len(self.models) * max(70, widest // 2 + 12))
         self.plot.setXRange(0, len(self.models), padding=0)
         self.plot.setYRange(0, len(self.tasks), padding=0)
         self.show_plot()

@@ -99,7 +99,8 @@ class AttemptBrowser(QWidget):
         split.addWidget(self.table)
         split.addWidget(lower)
         split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 3)
+        split.setStretchFactor(1, 2)
+        self.table.setMinimumHeight(6 * self.fontMetrics().height())
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(split, 1)
@@ -141,7 +142,6 @@ class AttemptBrowser(QWidget):
             combo.setCurrentIndex(max(0, index))
         for widget in (self.failures_only, self.model_filter, self.tier_filter, self.task_filter, self.outcome_filter):
             widget.blockSignals(False)
-        self._beside = []
         self.refresh()
 
     @staticmethod

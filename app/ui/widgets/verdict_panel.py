@@ -19,21 +19,21 @@ from app.core.metrics import Rate
 from app.core.reports.configurations import SettingDifference
 from app.core.verdict import Verdict, VerdictRow
 
-COLUMNS = ("#", "model", "agent score (95% CI)", "code score", "gap", "main failure", "pass^k", "")
+COLUMNS = ("#", "model (configuration)", "agent score (95% CI)", "code score", "gap", "main failure", "pass^k", "")
 
 
 def _score(rate: Rate) -> str:
     if not rate.scored:
         return "—"
     low, high = rate.interval
-    return f"{100 * (rate.value or 0):.0f}%  ({100 * low:.0f}–{100 * high:.0f}%)  n={rate.scored}"
+    return f"{100 * (rate.value or 0):.0f}% ({100 * low:.0f}–{100 * high:.0f})"
 
 
 def _failure(row: VerdictRow) -> str:
     share = row.main_failure_share
     if row.main_failure is None or share is None:
         return "none"
-    return f"{row.main_failure.value.replace('_', ' ')} ({100 * share:.0f}% of attempts)"
+    return f"{row.main_failure.value.replace('_', ' ')} {100 * share:.0f}%"
 
 
 def _gap(row: VerdictRow) -> str:
@@ -71,7 +71,9 @@ class VerdictPanel(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setStretchLastSection(False)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setWordWrap(False)
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.table.doubleClicked.connect(lambda index: self._request(index.row()))
         self.verdict: Verdict | None = None
@@ -104,16 +106,22 @@ class VerdictPanel(QWidget):
                 if c in (0, 2, 3, 4, 6):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 if row.main_failure is not None and c == 5:
-                    item.setToolTip(row.main_failure.describe)
+                    item.setToolTip(f"{row.main_failure.describe}: {row.main_failure_count} of "
+                                    f"{row.agent.scored + row.code.scored} scored attempts")
+                if c in (2, 3):
+                    rate = row.agent if c == 2 else row.code
+                    item.setToolTip(f"{rate.passed} of {rate.scored} scored attempts passed")
                 self.table.setItem(r, c, item)
-            button = QPushButton(f"Read {row.failed} failure(s)" if row.failed else "No failures")
+            button = QPushButton(f"Failures ({row.failed})" if row.failed else "No failures")
             button.setEnabled(bool(row.failed))
             button.setToolTip(f"Open the failing transcripts of {row.name}")
             button.clicked.connect(lambda _=False, r=r: self._request(r))
             self.table.setCellWidget(r, len(COLUMNS) - 1, button)
         header = self.table.horizontalHeader().height()
-        rows = sum(self.table.rowHeight(i) for i in range(min(len(verdict.rows), 6)))
-        self.table.setFixedHeight(header + rows + 2 * self.table.frameWidth() + 2)
+        heights = [self.table.rowHeight(i) for i in range(len(verdict.rows))]
+        frame = 2 * self.table.frameWidth() + 2
+        self.table.setMaximumHeight(header + sum(heights) + frame)
+        self.table.setMinimumHeight(header + sum(heights[:3]) + frame)
 
     def _request(self, row: int) -> None:
         if self.verdict is not None and 0 <= row < len(self.verdict.rows):
