@@ -58,6 +58,7 @@ class AppSettings(BaseModel):
     extra_task_dirs: list[str] = Field(default_factory=list)
     # the user has read what a run with a cloud model sends, to whom, and that it is billed
     cloud_notice_accepted: bool = False
+    theme: Literal["", "light", "dark"] = ""  # "" follows the system
 
     def effective_hosts(self) -> list[HostConfig]:
         """Configured hosts, or the default Ollama host (``OLLAMA_HOST`` honoured)."""

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QByteArray, QSettings, QSize, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -37,6 +38,7 @@ from app.ui.pages.history_page import HistoryPage
 from app.ui.pages.live_run_page import LiveRunPage
 from app.ui.pages.models_page import ModelsPage
 from app.ui.pages.run_setup_page import RunRequest, RunSetupPage
+from app.ui.theme import apply_theme
 
 log = logging.getLogger(__name__)
 
@@ -330,6 +332,9 @@ class MainWindow(QMainWindow):
         self.engine.settings = dialog.result_settings
         save_settings(self.engine.settings)
         self.setup_page.apply_defaults(self.engine.settings)
+        app = QApplication.instance()
+        if isinstance(app, QApplication) and self.engine.settings.theme:
+            apply_theme(app, self.engine.settings.theme)
         if dialog.result_settings.hosts != old_hosts:
             self.models_page.refresh()
 

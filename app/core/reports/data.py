@@ -109,8 +109,7 @@ def build_report(
         for s in series[(report.model_label, report.configuration)]:
             old = cells.get((s.task_id, report.model), Rate(0, 0))
             cells[(s.task_id, report.model)] = Rate(old.passed + s.passed, old.scored + s.scored)
-    picked = _spread(repo.failed_attempts(run_ids, limit=max(0, failure_examples) * 20), failure_examples)
-    failures = [FailureExample(a, repo.transcript(a.id)) for a in picked]
+    failures = [FailureExample(a, repo.transcript(a.id)) for a in _examples(repo, run_ids, counts, failure_examples)]
     return ReportData(
         runs=runs,
         generated_at=time.time(),
@@ -195,6 +194,23 @@ def _rate(stats: Sequence[CellStats]) -> Rate:
 def _weighted(pairs: Sequence[tuple[float | None, int]]) -> float | None:
     total = sum(n for v, n in pairs if v is not None)
     return sum((v or 0) * n for v, n in pairs) / total if total else None
+
+
+def _examples(
+    repo: Repository, run_ids: Sequence[str], counts: Sequence[ConfiguredOutcomeCount], limit: int
+) -> list[AttemptRecord]:
+    """At least one failed attempt per model and failure mode (when ``limit`` > 0), then
+    the newest others up to ``limit``."""
+    if limit <= 0:
+        return []
+    kinds = sorted({(c.model, c.outcome) for c in counts if c.count and c.outcome.counts_in_score and not c.outcome.is_pass},
+                   key=lambda k: (k[0], k[1].value))
+    first: list[AttemptRecord] = []
+    for model, outcome in kinds:
+        first.extend(repo.find_attempts(list(run_ids), model=model, outcome=outcome, limit=1))
+    seen = {a.id for a in first}
+    rest = [a for a in _spread(repo.failed_attempts(run_ids, limit=limit * 20), limit) if a.id not in seen]
+    return first + rest[: max(0, limit - len(first))]
 
 
 def _spread(failed: list[AttemptRecord], limit: int) -> list[AttemptRecord]:

@@ -95,23 +95,38 @@ def failure_bars(title: str, models: Sequence[str], failures: Sequence[dict[Outc
 
 
 def gap_scatter(title: str, points: Sequence[tuple[str, float, float]]) -> str:
-    """Agent score (y) against code score (x) with the diagonal: below it is the gap."""
-    size, pad = 320, 44
-    plot = size - 2 * pad
-    parts = [_frame(size + 260, size, title)]
-    parts.append(f'<rect x="{pad}" y="{pad - 14}" width="{plot}" height="{plot}" class="plot"/>')
-    parts.append(f'<line x1="{pad}" y1="{pad - 14 + plot}" x2="{pad + plot}" y2="{pad - 14}" class="diagonal"/>')
-    parts.append(_text(pad + plot / 2, size - 6, "code score (one-shot)", anchor="middle", size=11))
-    parts.append(_text(12, pad - 20, "agent score", size=11))
+    """Agent score (y) against code score (x) with the diagonal: below it is the gap.
+    Ticks on both axes; every point is named, points on one spot share one label."""
+    size, left, top = 420, 56, 40
+    plot = size - left - 24
+    parts = [_frame(size + 300, size + 30, title)]
+    parts.append(f'<rect x="{left}" y="{top}" width="{plot}" height="{plot}" class="plot"/>')
+    for pct in (0, 25, 50, 75, 100):
+        x = left + plot * pct / 100
+        y = top + plot * (1 - pct / 100)
+        parts.append(f'<line x1="{left}" x2="{left + plot}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + plot}" class="grid"/>')
+        parts.append(_text(left - 6, y + 4, f"{pct}%", anchor="end", size=11))
+        parts.append(_text(x, top + plot + 16, f"{pct}%", anchor="middle", size=11))
+    parts.append(f'<line x1="{left}" y1="{top + plot}" x2="{left + plot}" y2="{top}" class="diagonal"/>')
+    parts.append(_text(left + plot / 2, top + plot + 34, "code score (one-shot)", anchor="middle", size=12))
+    parts.append(_text(8, top - 8, "agent score", size=12))
+    spots: dict[tuple[int, int], list[str]] = {}
     for i, (name, code, agent) in enumerate(points):
-        x = pad + plot * code
-        y = pad - 14 + plot * (1 - agent)
+        x = left + plot * code
+        y = top + plot * (1 - agent)
         colour = PALETTE[i % len(PALETTE)]
         parts.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{colour}"><title>{escape(name)}: '
-            f"code {100 * code:.0f}%, agent {100 * agent:.0f}%</title></circle>"
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{colour}" stroke="#0f172a" stroke-width="0.8">'
+            f"<title>{escape(name)}: code {100 * code:.0f}%, agent {100 * agent:.0f}%</title></circle>"
         )
-    parts.append(_legend([(name, PALETTE[i % len(PALETTE)]) for i, (name, _, _) in enumerate(points)], size + 10, 40, vertical=True))
+        spots.setdefault((round(x), round(y)), []).append(name)
+    for (x, y), names in spots.items():
+        anchor, dx = ("end", -9) if x > left + plot * 0.6 else ("start", 9)
+        for j, name in enumerate(names):
+            parts.append(_text(x + dx, y + 4 + 13 * j, name[:28], anchor=anchor, size=10))
+    legend = [(name, PALETTE[i % len(PALETTE)]) for i, (name, _, _) in enumerate(points)]
+    parts.append(_legend(legend, size + 10, top + 8, vertical=True))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -140,7 +155,7 @@ def _legend(items: Sequence[tuple[str, str]], x: float, y: float, *, vertical: b
     for i, (name, colour) in enumerate(items):
         xx, yy = (x, y + 18 * i) if vertical else (x + 130 * (i % 5), y + 16 * (i // 5))
         parts.append(f'<rect x="{xx}" y="{yy - 9}" width="10" height="10" fill="{colour}"/>')
-        parts.append(_text(xx + 14, yy, name[:22], size=10))
+        parts.append(_text(xx + 14, yy, name[:40] if vertical else name[:22], size=10))
     return "".join(parts)
 
 

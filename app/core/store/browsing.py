@@ -44,7 +44,7 @@ class BrowsingQueries:
             versions = sorted(set(session.scalars(select(RunRow.app_version).where(RunRow.id.in_(ids)))))
         return {
             "settings": "\n".join(settings),
-            "model digests": "\n".join(f"{label}: {digest or 'unknown'}" for label, digest in sorted(models)),
+            "model digests": "\n".join(f"{label}: {digest or 'unknown'}" for label, digest in sorted(models, key=lambda m: (m[0], m[1] or ""))),
             "task hashes": "\n".join(f"{task}: {digest}" for task, digest in sorted(tasks)),
             "app versions": ", ".join(versions),
         }
