@@ -63,7 +63,6 @@ def shoot(theme_name: str) -> list[Path]:
     """Take every screenshot with one palette; returns the files written."""
     _isolate()
     sys.path.insert(0, str(REPO))
-    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication, QWidget
 
     from app.core.config import AppSettings
@@ -154,10 +153,7 @@ def shoot(theme_name: str) -> list[Path]:
     compare = window.compare_page
     compare.reload()
     wanted = {r.id for r in engine.repository.list_runs(limit=20) if r.name.startswith(("sweep", "budget"))}
-    for i in range(compare.runs.count()):
-        item = compare.runs.item(i)
-        if item.data(Qt.ItemDataRole.UserRole + 1) in wanted:
-            item.setCheckState(Qt.CheckState.Checked)
+    compare.tick_runs(sorted(wanted))
     pump(20, until=lambda: compare.data is not None and len(compare.data.runs) == len(wanted))
     compare.tabs.setCurrentWidget(compare.tuning)
     save(window, "tuning", settle=0.6)
