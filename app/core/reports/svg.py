@@ -9,7 +9,9 @@ from app.core.metrics import Rate
 from app.core.outcomes import Outcome
 
 # Okabe–Ito: told apart with every common colour-vision deficiency, on light and dark.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#999999", "#F0E442")
+# Tol's muted colours follow for more series than eight.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#999999", "#F0E442",
+           "#882255", "#44AA99", "#332288", "#117733")
 # One clearly different colour per failure mode (Tol's muted and bright sets, Okabe–Ito).
 FAILURE_COLOURS = {
     Outcome.PARTIAL: "#999933",

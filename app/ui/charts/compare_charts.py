@@ -303,9 +303,7 @@ class TaskHeatmap(ChartFrame):
         if not self.models or not self.tasks:
             self.show_empty("Nothing was scored in the ticked runs.")
             return
-        for item in self.values:
-            self.plot.removeItem(item)
-        self.values = []
+        used = 0
         matrix = np.full((len(self.models), len(self.tasks)), np.nan)
         for col, model in enumerate(self.models):
             for row, task in enumerate(self.tasks):
@@ -314,11 +312,11 @@ class TaskHeatmap(ChartFrame):
                     matrix[col, row] = rate.passed / rate.scored
                 text = f"{rate.passed}/{rate.scored}" if rate is not None and rate.scored else NOT_RUN
                 share = matrix[col, row]
-                label = pg.TextItem(text, color="#000000" if np.isnan(share) or 0.25 < share < 0.75 else "#ffffff",
-                                    anchor=(0.5, 0.5))
-                label.setPos(col + 0.5, row + 0.5)
-                self.plot.addItem(label)
-                self.values.append(label)
+                colour = "#000000" if np.isnan(share) or 0.25 < share < 0.75 else "#ffffff"
+                self._value_label(used, text, colour).setPos(col + 0.5, row + 0.5)
+                used += 1
+        for spare in self.values[used:]:
+            spare.hide()
         self.matrix = matrix
         colours = np.zeros((*matrix.shape, 4), dtype=np.ubyte)
         for (x, y), share in np.ndenumerate(matrix):
@@ -338,6 +336,17 @@ class TaskHeatmap(ChartFrame):
         self.plot.setXRange(0, len(self.models), padding=0)
         self.plot.setYRange(0, len(self.tasks), padding=0)
         self.show_plot()
+
+    def _value_label(self, index: int, text: str, colour: str) -> pg.TextItem:
+        """Cell labels are reused, never removed: a grid of hundreds redraws without churn."""
+        if index == len(self.values):
+            label = pg.TextItem(anchor=(0.5, 0.5))
+            self.plot.addItem(label)
+            self.values.append(label)
+        label = self.values[index]
+        label.setText(text, color=colour)
+        label.show()
+        return label
 
     def _on_click(self, event: object) -> None:
         pos = event.pos()  # type: ignore[attr-defined]
