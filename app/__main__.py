@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 _CLI_WORDS = frozenset(
     {"models", "tasks", "run", "runs", "show", "transcript", "delete", "report", "sweep", "ceiling", "tune",
+     "doctor", "import",
      "-h", "--help", "--version"}
 )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if getattr(sys, "frozen", False) and args[:1] in (["-m"], ["-c"]):
-        return run_as_python(args)
+    if getattr(sys, "frozen", False):
+        from app.as_python import run_as_python, wants_python
+
+        if wants_python(args):
+            return run_as_python(args)
     if args[:1] == ["--smoke"]:
         from app.smoke import run_smoke
 
@@ -26,31 +29,6 @@ def main(argv: list[str] | None = None) -> int:
     from app.cli import run_cli
 
     return run_cli(args)
-
-
-def run_as_python(args: list[str]) -> int:
-    """``-m module …`` or ``-c code …`` as Python runs them.
-
-    A frozen build has no separate interpreter: ``sys.executable`` is the app itself, so
-    ``sys.executable -m pytest …`` arrives here. A ``SystemExit`` from the code ends the
-    process with its status, as it would under Python.
-    """
-    import runpy
-
-    flag, rest = args[0], args[1:]
-    if not rest:
-        print(f"Argument expected for the {flag} option", file=sys.stderr)
-        return 2
-    target, arguments = rest[0], rest[1:]
-    if flag == "-m":
-        sys.argv = [target, *arguments]  # runpy puts the module's file in argv[0]
-        sys.path.insert(0, os.getcwd())
-        runpy.run_module(target, run_name="__main__", alter_sys=True)
-    else:
-        sys.argv = ["-c", *arguments]
-        sys.path.insert(0, "")
-        exec(compile(target, "<string>", "exec"), {"__name__": "__main__", "__builtins__": __builtins__})
-    return 0
 
 
 if __name__ == "__main__":

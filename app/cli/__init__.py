@@ -36,8 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     tasks_list.add_argument("--suite")
     tasks_list.add_argument("--tier")
     tasks_list.add_argument("--json", action="store_true")
-    validate = tasks_sub.add_parser("validate", help="check suite folders or task files")
+    validate = tasks_sub.add_parser(
+        "validate", help="check suite folders or task files (format: docs/tasks.md)"
+    )
     validate.add_argument("paths", nargs="+", type=Path)
+    tasks_sub.add_parser("schema", help="print the JSON Schema of a task file")
 
     run = sub.add_parser("run", help="run models through task suites (or resume a run)")
     run.add_argument(
@@ -84,9 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
     delete = sub.add_parser("delete", help="delete a run and its attempts")
     delete.add_argument("run")
 
+    from app.cli.doctor import add_doctor_command
     from app.cli.tuning import add_tuning_commands
 
     add_tuning_commands(sub)
+    add_doctor_command(sub)
+    from app.cli.importing import add_import_command
+
+    add_import_command(sub)
     return parser
 
 
@@ -120,9 +128,13 @@ def run_cli(argv: list[str]) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    from app.cli import commands, tuning
+    from app.cli import commands, doctor, importing, tuning
 
     module = tuning if args.command in tuning.COMMANDS else commands
+    if args.command in doctor.COMMANDS:
+        module = doctor
+    if args.command in importing.COMMANDS:
+        module = importing
     handler = getattr(module, f"cmd_{args.command}")
     try:
         return int(handler(args))

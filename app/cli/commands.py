@@ -26,6 +26,7 @@ from app.core.plan import AttemptSettings
 from app.core.run_owner import interrupt_orphaned_runs
 from app.core.runner import host_key
 from app.core.tasks.loader import TaskLoadError, load_catalog
+from app.core.unjudged import unjudged
 
 
 class UserError(Exception):
@@ -85,6 +86,11 @@ def cmd_models(args: argparse.Namespace) -> int:
 def cmd_tasks(args: argparse.Namespace) -> int:
     if args.tasks_command == "validate":
         return _validate(args.paths)
+    if args.tasks_command == "schema":
+        from app.core.tasks.json_schema import task_file_schema_text
+
+        sys.stdout.write(task_file_schema_text())
+        return 0
     with _engine(args) as engine:
         catalog = engine.catalog
         for error in catalog.errors:
@@ -108,8 +114,8 @@ def cmd_tasks(args: argparse.Namespace) -> int:
 
 
 def _validate(paths: list[Path]) -> int:
-    from app.core.tasks.loader import SUITE_FILE, load_task
-    from app.core.tasks.schema import SuiteSpec
+    from app.core.tasks.json_schema import REFERENCE_FILE, SCHEMA_FILE
+    from app.core.tasks.loader import SUITE_FILE, load_suite_spec, load_task
 
     problems: list[TaskLoadError] = []
     count = 0
@@ -126,17 +132,23 @@ def _validate(paths: list[Path]) -> int:
                 problems.append(TaskLoadError(path, [f"not inside a suite folder (no {SUITE_FILE} above it)"]))
                 continue
             try:
-                import yaml
-
-                load_task(path, SuiteSpec.model_validate(yaml.safe_load(suite_file.read_text())))
+                load_task(path, load_suite_spec(suite_file.parent), suite_file.parent)
                 count += 1
             except TaskLoadError as error:
                 problems.append(error)
+            except Exception as error:  # an unreadable file is a problem to report, not a crash
+                problems.append(TaskLoadError(path, [f"could not be loaded: {type(error).__name__}: {error}"]))
     for error in problems:
         print(f"{error.path}:", file=sys.stderr)
         for problem in error.problems:
             print(f"  - {problem}", file=sys.stderr)
     print(f"{count} task(s) valid, {len(problems)} file(s) with problems")
+    if problems:
+        print(
+            f"The task format is described in {REFERENCE_FILE}; editors can check files against "
+            f"the JSON Schema in {SCHEMA_FILE} (or the output of `agentgap tasks schema`).",
+            file=sys.stderr,
+        )
     return 1 if problems else 0
 
 
@@ -301,13 +313,20 @@ def _report_run(engine: Engine, run_id: str, as_json: bool, *, cancelled: bool =
         )
     else:
         print_run_table(repo.run_summary(run_id), repo.attempts(run_id))
+    broken = unjudged(repo.attempts(run_id))
+    if broken is not None:
+        print(
+            f"warning: {broken.headline} (AgentGap's fault, not the model's; not counted; "
+            "see `agentgap doctor`)",
+            file=sys.stderr,
+        )
     if cancelled:
         print(
             f"\ncancelled: finished attempts are kept. Resume with: agentgap run --resume {run_id}",
             file=sys.stderr,
         )
         return 130
-    return 0
+    return 1 if broken is not None else 0
 
 
 # ---- history ------------------------------------------------------------------------

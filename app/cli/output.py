@@ -132,8 +132,10 @@ def print_run_table(summary: Any, attempts: Sequence[Any]) -> None:
         rate = rate_of(outcomes)
         failures = Counter(o.value for o in outcomes if not o.is_pass)
         infra = failures.pop(Outcome.INFRA_ERROR.value, 0)
+        harness = failures.pop(Outcome.HARNESS_ERROR.value, 0)
         modes = ", ".join(f"{k} {v}" for k, v in failures.most_common()) or "none"
         extra = f"; {infra} infra error(s) not counted" if infra else ""
+        extra += f"; {harness} could not be judged (harness_error), not counted" if harness else ""
         print(f"{model}: {rate}\n  failures: {modes}{extra}")
     unfinished = sum(1 for a in attempts if a.outcome is None)
     if unfinished:
@@ -160,3 +162,15 @@ def print_transcript(events: Sequence[Event]) -> None:
             print(f"  ← {event.name}{' (error)' if event.is_error else ''}: {text}")
         elif isinstance(event, AttemptFinished):
             print(f"== {event.outcome.value}: {event.detail}")
+            print(f"   {attempt_meters(event)}")
+
+
+def attempt_meters(event: AttemptFinished) -> str:
+    """One line of an attempt's measurements, the context in force among them."""
+    s = event.stats
+    facts = [f"{s.turns} turn(s)", f"{s.prompt_tokens:,} prompt + {s.completion_tokens:,} completion tokens"]
+    if s.tokens_per_s:
+        facts.append(f"{s.tokens_per_s:.0f} tok/s")
+    facts.append(f"wall {s.wall_s:.1f} s (harness {s.harness_s:.2f} s)")
+    facts.append(f"context {s.context_window:,} tokens" if s.context_window else "context not reported")
+    return " · ".join(facts)

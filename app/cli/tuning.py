@@ -204,8 +204,8 @@ def _show(tuning: TuningReport, as_json: bool) -> None:
         print()
     if tuning.ceilings:
         print("budget ceilings")
-        rows = [[d.model, d.task_id, d.ceiling.value, d.evidence] for d in tuning.ceilings]
-        print(table(["model", "task", "diagnosis", "passes by budget"], rows))
+        rows = [[d.model, d.task_id, d.ceiling.value, d.evidence, d.advice] for d in tuning.ceilings]
+        print(table(["model", "task", "diagnosis", "passes by budget", "advice"], rows))
         print()
     if tuning.modes:
         print("raw (native) vs harness (recovery), per suite")

@@ -114,9 +114,10 @@ class ChatRequest:
     tools: tuple[ToolSpec, ...] = ()
     tool_choice: ToolChoice = "auto"
     settings: GenerationSettings = GenerationSettings()
-    # Only the simulated provider reads this: the task's scripted solution and the
-    # attempt identity it uses to stay deterministic.
-    reference: tuple[ScriptStep, ...] = ()
+    # The attempt's identity: the simulated provider finds its script by ``attempt_id``
+    # (app/core/providers/scripts.py) and stays deterministic by ``attempt_key``. The
+    # answer key itself never travels in a request.
+    attempt_id: str = ""
     attempt_key: str = ""
 
 

@@ -133,7 +133,13 @@ class Engine:
             {(refs[label], task_id) for label, task_id in failing if label in refs},
             key=lambda pair: (pair[0].label, pair[1]),
         )
-        spec = ceiling_sweep(baseline, scales, repeats)
+        needed = [
+            c.needed
+            for c in self.repository.context_limits(run_ids)
+            if c.needed and (c.model, c.task_id) in failing
+        ]
+        # a context that holds every cut reply: the smallest that would, for all of them
+        spec = ceiling_sweep(baseline, scales, repeats, contexts=[max(needed)] if needed else ())
         cells = spec.cells()
         tasks = {t.id: t for t in self._tasks_for(specs)}
         plan = plan_pairs(

@@ -74,8 +74,11 @@ class AttemptStarted(AttemptEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TurnStarted(AttemptEvent):
+    """A model turn began; the first one after a new user message carries that message."""
+
     kind: ClassVar[str] = "turn_started"
     turn: int
+    user_message: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -153,6 +156,7 @@ class CheckOutcome:
     passed: bool
     detail: str = ""
     weight: float = 1.0
+    broken: bool = False  # the check itself could not run (our fault): the attempt is not judged
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +175,8 @@ class AttemptStats:
     load_s: float | None = None
     wall_s: float = 0.0
     harness_s: float = 0.0  # our own time, excluding waiting on the model and tools
+    context_window: int | None = None  # the server's context in force (num_ctx, n_ctx), when known
+    context_needed: int | None = None  # for a context_limit: the context that would have held it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -60,7 +60,7 @@ OUTCOME_DESCRIPTIONS: dict[Outcome, str] = {
     Outcome.TURN_BUDGET: "ran out of turns before finishing",
     Outcome.TOKEN_BUDGET: "ran out of tokens before finishing",
     Outcome.TIME_BUDGET: "ran out of wall-clock time before finishing",
-    Outcome.LOOP: "repeated the same call with the same result",
+    Outcome.LOOP: "repeated the same call with the same result, or the same text over and over",
     Outcome.WRONG_RESULT: "finished, but the acceptance checks failed",
     Outcome.CONTEXT_LIMIT: "the server's context window filled before our token budget (raise num_ctx)",
     Outcome.HARNESS_KILLED: "its commands killed or hung the harness twice (not replayed again)",

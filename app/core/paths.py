@@ -12,11 +12,16 @@ APP_NAME = "AgentGap"
 
 
 def bundle_root() -> Path:
-    """The folder holding ``tasks/`` and ``resources/``: the repo, or the frozen bundle."""
+    """The folder holding ``tasks/`` and ``resources/``: the frozen bundle, the source tree
+    (a checkout or an editable install), or the copy a ``pip install`` put in the package."""
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
         return Path(frozen)
-    return Path(__file__).resolve().parents[2]
+    source = Path(__file__).resolve().parents[2]
+    installed = Path(__file__).resolve().parents[1] / "_bundled"
+    if not (source / "tasks").is_dir() and installed.is_dir():
+        return installed
+    return source
 
 
 def resource_path(*parts: str) -> Path:

@@ -259,5 +259,5 @@ class Runner:
                 self._after_attempt()
             finally:
                 attempts.done()
-            if finished.outcome.counts_in_score or finished.outcome.value == "infra_error":
+            if finished.outcome.counts_in_score or finished.outcome.value in ("infra_error", "harness_error"):
                 record(finished)

@@ -340,15 +340,10 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About AgentGap",
-            f"<h3>AgentGap {app.__version__}</h3>"
-            "<p>Which of your local models can actually work as an agent? AgentGap runs each "
-            "model N times through tiered agent tasks with real tools, shows every tool call, "
-            "and keeps every attempt.</p>"
-            f"<p>Database: <code>{self.engine.db_path}</code></p>",
-        )
+        from app.ui.dialogs.about_dialog import AboutDialog
+
+        self.about_dialog = AboutDialog(self.engine.settings, self.engine.db_path, self)
+        self.about_dialog.open()
 
     # ---- window state ---------------------------------------------------------------
 

@@ -52,3 +52,28 @@ def test_dash_c_runs_the_code(frozen: Path) -> None:
 def test_dash_m_without_a_module_is_a_usage_error(frozen: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-m"]) == 2
     assert "-m" in capsys.readouterr().err
+
+
+def test_a_script_path_runs_as_main(frozen: Path) -> None:
+    script = frozen / "script.py"
+    script.write_text(TINY)
+    out = frozen / "s.json"
+    assert main([str(script), str(out)]) == 0
+    assert json.loads(out.read_text()) == {"argv": [str(out)], "name": "__main__"}
+
+
+def test_as_python_marker_makes_every_argument_list_python(
+    frozen: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AGENTGAP_AS_PYTHON", "1")
+    assert main(["--version"]) == 0  # Python's version, not AgentGap's
+    assert capsys.readouterr().out.startswith("Python 3.")
+    out = frozen / "u.txt"
+    assert main(["-u", "-B", "-c", "import sys; open(sys.argv[1], 'w').write('ok')", str(out)]) == 0
+    assert out.read_text() == "ok"
+
+
+def test_an_uncaught_exception_prints_a_traceback_and_exits_1(frozen: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-c", "raise ValueError('boom')"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "ValueError: boom" in err

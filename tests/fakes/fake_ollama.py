@@ -8,6 +8,12 @@ and error bodies ``{"error": "..."}``: 404 for an unknown model, 400 for tools o
 on a model without the capability, 500 when the runner fails to load, an error line after
 HTTP 200. Faults add slow, endless and dropped streams.
 
+The context in force is the ``num_ctx`` of the request that loaded the model (else 4096),
+as ``/api/ps`` reports it. A prompt longer than that is cut to fit, as Ollama's runner
+does ("truncating input prompt"): ``prompt_eval_count`` is then the context itself. The
+``context_full`` faults stream until prompt + reply fill the context and end for
+``length`` (an Ollama-API server in front of llama.cpp, which stops there).
+
 Memory is modelled as room for ``max_loaded`` models (1 by default, like a laptop with one
 model's worth of memory; ``OLLAMA_MAX_LOADED_MODELS`` on a real server): a chat with a
 model that is not loaded loads it (counted in ``loads``), evicting the least recently used
@@ -43,12 +49,15 @@ FaultKind = Literal[
     "endless",  # chunks until the client goes away (capped at ENDLESS_CAP_S)
     "drop",  # two chunks, then the connection is cut without the final line
     "no_done",  # the body ends cleanly but without the final ``done`` chunk
+    "context_full",  # text that never repeats until prompt + reply fill num_ctx: done_reason "length"
+    "context_full_repeating",  # the same, one sentence over and over (a small model's endless reply)
 ]
 
 LOAD_FAILURE = "llama runner process has terminated: exit status 2"  # llm/server.go
 OUT_OF_MEMORY = "model requires more system memory (5.6 GiB) than is available (3.2 GiB)"
 BUSY = "server busy, please try again.  maximum pending requests exceeded"  # server/sched.go
 MID_STREAM = "an error was encountered while running the model: unexpected EOF"
+REPEATED_SENTENCE = "I am sorry, but I cannot help with that request. "
 REFUSALS = {
     "load_failure": (500, LOAD_FAILURE),
     "out_of_memory": (500, OUT_OF_MEMORY),
@@ -250,6 +259,11 @@ class FakeOllama:
                 self._num_ctx[model.name] = int(options.get("num_ctx") or DEFAULT_NUM_CTX)
         return COLD_LOAD_NS if cold else WARM_LOAD_NS
 
+    def context_of(self, model: FakeModel) -> int:
+        """The context the model's runner was loaded with."""
+        with self._lock:
+            return self._num_ctx.get(model.name, DEFAULT_NUM_CTX)
+
     def unload(self, model: FakeModel) -> None:
         """The runner is gone."""
         with self._lock:
@@ -347,6 +361,12 @@ class _Chat:
         """The streamed messages: thinking, then content, then one chunk per tool call."""
         while self.fault == "endless":
             yield {"role": "assistant", "content": "and again "}
+        if self.fault in ("context_full", "context_full_repeating"):
+            text = REPEATED_SENTENCE * 10_000 if self.fault == "context_full_repeating" else None
+            for n in range(max(1, self.context - self.prompt_tokens)):
+                piece = text[n * 4 : n * 4 + 4] if text else f"{n:04x} "
+                yield {"role": "assistant", "content": piece}
+            return
         size = max(1, self.reply.chunk_size)
         if self.thinking:
             for i in range(0, len(self.reply.thinking), size):
@@ -370,6 +390,8 @@ class _Chat:
         limit = options.get("num_predict") if isinstance(options.get("num_predict"), int) else None
         deadline = time.monotonic() + ENDLESS_CAP_S
         sent, reason = 0, self.reply.done_reason
+        if self.fault in ("context_full", "context_full_repeating"):
+            reason = "length"
         for message in self.pieces():
             if limit is not None and 0 <= limit <= sent:
                 reason = "length"
@@ -414,12 +436,22 @@ class _Chat:
             message["tool_calls"] = calls
         self.out.json(200, {**self.final(len(pieces), self.reply.done_reason), "message": message})
 
-    def final(self, sent: int, reason: str) -> dict[str, Any]:
-        """The last chunk: ``done_reason`` and the metrics, durations in ns."""
+    @property
+    def context(self) -> int:
+        """The context the loaded runner uses."""
+        return self.out.fake.context_of(self.model)
+
+    @property
+    def prompt_tokens(self) -> int:
+        """What the prompt counts, cut to fit the context as the runner does."""
         prompt_text = json.dumps(self.body.get("messages") or []) + json.dumps(
             self.body.get("tools") or []
         )
-        prompt_tokens = self.reply.prompt_eval_count or max(1, len(prompt_text) // 4)
+        return min(max(1, len(prompt_text) // 4), self.context)
+
+    def final(self, sent: int, reason: str) -> dict[str, Any]:
+        """The last chunk: ``done_reason`` and the metrics, durations in ns."""
+        prompt_tokens = self.reply.prompt_eval_count or self.prompt_tokens
         eval_count = self.reply.eval_count or max(1, sent + 8 * len(self.reply.tool_calls))
         prompt_ns = int(prompt_tokens / PROMPT_TOKENS_PER_S * 1e9)
         eval_ns = int(eval_count / TOKENS_PER_S * 1e9)

@@ -11,6 +11,14 @@ mid-stream is a ``data: {"error": ...}`` event and no ``[DONE]``. With ``api_key
 the key too; a wrong key gets OpenAI's 401 ``invalid_api_key`` (which echoes the key's
 first and last characters); faults ``rate_limit`` and ``insufficient_quota`` are its 429s.
 Every request's headers are kept in ``headers_seen``.
+
+The context, as llama.cpp's server enforces it (``n_ctx`` per slot): a prompt larger than
+``n_ctx`` is refused with HTTP 400 ``exceed_context_size_error`` (``n_prompt_tokens``,
+``n_ctx``; fault ``context_overflow`` forces it); older builds' HTTP 500 ``Context size has
+been exceeded.`` before the stream (``context_exceeded``) or as an error event in it
+(``context_exceeded_mid_stream``); and a reply that fills the context ends with
+``finish_reason: "length"`` at prompt + reply = ``n_ctx`` (``context_full``: text that never
+repeats; ``context_full_repeating``: one sentence over and over, as a small model does).
 """
 
 from __future__ import annotations
@@ -31,7 +39,9 @@ ENDLESS_CAP_S = 60.0
 SLOW_DELAY_S = 0.6
 CUT_AFTER = 3  # events sent before a cut-short fault strikes
 FAULTS = frozenset({"http_500", "loading", "unknown_model", "context_overflow", "error_mid_stream", "slow",
-                    "endless", "drop", "reset", "no_done", "no_stream", "rate_limit", "insufficient_quota"})
+                    "endless", "drop", "reset", "no_done", "no_stream", "rate_limit", "insufficient_quota",
+                    "context_exceeded", "context_exceeded_mid_stream", "context_full", "context_full_repeating"})
+REPEATED_SENTENCE = "I am sorry, but I cannot help with that request. "  # a 135M model's endless reply
 DEFAULT_TEXT = "The weather in Paris is mostly sunny."
 
 Event = dict[str, Any] | str
@@ -163,7 +173,7 @@ class FakeOpenAI:
                 "total_slots": 1, "model_path": f"/models/{self.models[0]}.gguf", "chat_template": "{{ messages }}",
                 "chat_template_caps": caps, "modalities": {"vision": False}, "build_info": "b6000-fake"}
 
-    def error_for(self, fault: str | None, model: str) -> tuple[int, dict[str, Any]] | None:
+    def error_for(self, fault: str | None, model: str, prompt: int | None = None) -> tuple[int, dict[str, Any]] | None:
         """The HTTP error a chat request gets before any streaming, if any."""
         if fault == "unknown_model" or model not in self.models:
             return 404, self._unknown_model(model)
@@ -179,11 +189,15 @@ class FakeOpenAI:
             message = ("You exceeded your current quota, please check your plan and billing details.")
             return 429, {"error": {"message": message, "type": "insufficient_quota", "param": None,
                                    "code": "insufficient_quota"}}
-        if fault == "context_overflow":
-            message = "the request exceeds the available context size, try increasing it"
+        if fault == "context_overflow" or (prompt is not None and prompt > self.n_ctx and self.flavour == "llamacpp"):
+            n_prompt = prompt if prompt is not None and prompt > self.n_ctx else self.n_ctx + 1
+            message = (f"request ({n_prompt} tokens) exceeds the available context size ({self.n_ctx} tokens), "
+                       "try increasing it")
             payload = _error(400, message, "exceed_context_size_error")
-            payload["error"] |= {"n_prompt_tokens": self.n_ctx + 1, "n_ctx": self.n_ctx}
+            payload["error"] |= {"n_prompt_tokens": n_prompt, "n_ctx": self.n_ctx}
             return 400, payload
+        if fault == "context_exceeded":
+            return 500, _error(500, "Context size has been exceeded.", "server_error")
         return None
 
     def _unknown_model(self, model: str) -> dict[str, Any]:
@@ -245,7 +259,15 @@ class FakeOpenAI:
         if fault == "endless":
             self._write_endless(out, body.get("model", ""))
             return
+        if fault in ("context_full", "context_full_repeating"):
+            reply = self.filling_reply(body, repeating=fault == "context_full_repeating", delay_s=reply.delay_s)
         events = self.events(body, reply)
+        if fault == "context_exceeded_mid_stream":
+            for event in events[:CUT_AFTER]:
+                out.event(event)
+            out.event(_error(500, "Context size has been exceeded.", "server_error"))
+            out.end()
+            return
         cut_at = min(CUT_AFTER, len(events) - 3)
         delay = SLOW_DELAY_S if fault == "slow" else reply.delay_s
         for n, event in enumerate(events):
@@ -259,6 +281,18 @@ class FakeOpenAI:
                 return
             out.event(event)
         out.end()
+
+    def filling_reply(self, body: dict[str, Any], *, repeating: bool, delay_s: float = 0.0) -> FakeReply:
+        """A reply that runs until the context is full: one streamed piece per token, cut
+        for ``length`` at prompt + reply = ``n_ctx`` (or at ``max_tokens``, if smaller)."""
+        room = max(1, self.n_ctx - _prompt_tokens(body))
+        limit = min(room, int(body.get("max_tokens") or room))
+        if repeating:
+            text = (REPEATED_SENTENCE * (limit * 4 // len(REPEATED_SENTENCE) + 1))[: limit * 4]
+            return FakeReply(content=text, chunk_size=4, finish_reason="length", completion_tokens=limit,
+                             delay_s=delay_s)
+        text = "".join(f"{n:04x} " for n in range(limit))  # never the same passage twice
+        return FakeReply(content=text, chunk_size=5, finish_reason="length", completion_tokens=limit, delay_s=delay_s)
 
     def _write_endless(self, out: _Chunked, model: str) -> None:
         out.event(_chunk(model, {"role": "assistant", "content": None}))
@@ -341,7 +375,7 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 return
             fake.requests.append(body)
             fault, model = fake._next_fault(), str(body.get("model", ""))
-            if failure := fake.error_for(fault, model):
+            if failure := fake.error_for(fault, model, _prompt_tokens(body)):
                 self._json(*failure)
                 return
             reply = fake._next_reply(model, body)

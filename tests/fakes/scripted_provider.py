@@ -30,6 +30,7 @@ class Turn:
     delay_s: float = 0.0  # per streamed piece
     pieces: int = 1
     endless: bool = False
+    varied: bool = False  # an endless text that never repeats itself (a counter follows each piece)
     completion_tokens: int | None = None
     done_reason: str = "stop"
 
@@ -58,9 +59,11 @@ class ScriptedProvider(Provider):
         if turn.fail is not None:
             raise turn.fail
         if turn.endless:
+            count = 0
             while True:
                 time.sleep(turn.delay_s)
-                yield TextChunk(turn.text or "again ")
+                count += 1
+                yield TextChunk((turn.text or "again ") + (f"{count} " if turn.varied else ""))
         size = max(1, len(turn.text) // max(1, turn.pieces))
         for i in range(0, len(turn.text), size):
             if turn.delay_s:

@@ -90,7 +90,7 @@ def test_readiness_run_in_each_mode_is_scored_and_stored(base_url: str, home: Pa
     assert kinds[0] == "attempt_started" and kinds[-1] == "attempt_finished" and "assistant_turn" in kinds
 
 
-def test_endless_answer_is_a_token_budget(base_url: str, home: Path, tmp_path: Path) -> None:
+def test_endless_answer_is_cut_by_our_budget_or_as_repeated_text(base_url: str, home: Path, tmp_path: Path) -> None:
     suite = tmp_path / "degenerate"
     suite.mkdir()
     (suite / "suite.yaml").write_text("id: degenerate\ntitle: Degenerate output\ntiers: [basic]\n")
@@ -104,7 +104,31 @@ def test_endless_answer_is_a_token_budget(base_url: str, home: Path, tmp_path: P
                       "-n", "1", "--temperature", "0", "--json")
     assert result.returncode == 0, result.stderr[-2000:]
     (attempt,) = json.loads(result.stdout)["attempts"]
-    assert attempt["outcome"] == "token_budget", attempt["detail"]
+    assert attempt["outcome"] in ("token_budget", "loop"), attempt["detail"]
+    if attempt["outcome"] == "loop":
+        assert "repeated text" in attempt["detail"]
+
+
+def test_a_prompt_larger_than_the_context_is_context_limit(base_url: str, home: Path, tmp_path: Path) -> None:
+    """The server runs with ``-c 4096``: a 6,000-word prompt cannot fit, whatever the model does."""
+    suite = tmp_path / "oversized"
+    suite.mkdir()
+    (suite / "suite.yaml").write_text("id: oversized\ntitle: Oversized prompt\ntiers: [basic]\n")
+    words = " ".join(f"item{n}" for n in range(6000))
+    (suite / "long.yaml").write_text(
+        "id: oversized.long\ntitle: Count the items\ntier: basic\nexpect: answer\n"
+        f"prompt: 'How many items are in this list? {words}'\n"
+        "budgets: {max_tokens: 16000}\n"
+        "checks: [{type: answer, regex: '6000'}]\nreference: [{answer: '6000'}]\n"
+    )
+    result = agentgap(home, "--tasks-dir", str(suite), "run", "-m", f"{base_url}/smollm2", "--task", "oversized.long",
+                      "-n", "1", "--temperature", "0", "--json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    (attempt,) = json.loads(result.stdout)["attempts"]
+    assert attempt["outcome"] == "context_limit", attempt["detail"]
+    assert attempt["infra_retries"] == 0  # deterministic: never retried
+    assert "4096" in attempt["detail"] and "raise num_ctx" in attempt["detail"]
+    assert attempt["context_window"] == 4096
 
 
 def test_cancelling_a_real_stream_takes_under_a_second(base_url: str) -> None:

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from app.core.agent.conversation import CheckedBy, check_conversation, converse, opening_messages
 from app.core.agent.loop import AgentLoop, Emit, LoopLimits, LoopMeters, can_force_a_call
-from app.core.agent.prompts import system_prompt, with_required_call_note
+from app.core.agent.prompts import with_required_call_note
 from app.core.agent.scoring import Verdict, score_attempt
 from app.core.agent.trace import AttemptTrace, StopReason
 from app.core.cancel import CancelToken
-from app.core.chat import Message, ScriptStep
+from app.core.chat import ScriptStep
 from app.core.events import AttemptFinished, AttemptStarted, AttemptStats, CheckOutcome, InfraError
+from app.core.faults import HarnessFault
 from app.core.outcomes import Outcome, ToolMode
 from app.core.plan import AttemptSettings, AttemptSpec
-from app.core.providers.base import Provider, ProviderError
-from app.core.tasks.checks import run_checks
+from app.core.providers.base import Provider, ProviderError, ProviderKind
+from app.core.providers.scripts import SCRIPTS
 from app.core.tasks.environment import TaskEnvironment
 from app.core.tasks.loader import Task
 from app.core.tasks.schema import Budgets
+from app.core.tasks.shown_paths import shown_paths
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +36,15 @@ def reference_script(task: Task) -> tuple[ScriptStep, ...]:
     """The task's reference solution in the provider-neutral form simulated models read."""
     return tuple(
         ScriptStep(calls=tuple((c.name, dict(c.arguments)) for c in step.calls), answer=step.answer)
-        for step in task.spec.reference
+        for step in task.spec.all_reference_steps()
     )
+
+
+def _script_for_simulated(provider: Provider, attempt_id: str, task: Task) -> contextlib.AbstractContextManager[None]:
+    """Lend the reference script to a simulated model, through its own channel only."""
+    if provider.kind is not ProviderKind.SIMULATED:
+        return contextlib.nullcontext()
+    return SCRIPTS.lend(attempt_id, reference_script(task))
 
 
 def run_attempt(
@@ -52,7 +63,11 @@ def run_attempt(
     try_number = 0
     while True:
         try_number += 1
-        finished, retryable = _one_try(spec, task, provider, emit, cancel, try_number, scratch_root)
+        try:
+            finished, retryable = _one_try(spec, task, provider, emit, cancel, try_number, scratch_root)
+        except Exception as error:  # e.g. the workspace could not be copied: never the model's fault
+            log.exception("attempt %s could not be set up", spec.attempt_id)
+            finished, retryable = _unjudged(spec, task, try_number, error, emit), False
         if finished.outcome is not Outcome.INFRA_ERROR or not retryable:
             break
         if try_number > infra_retries or cancel.cancelled:
@@ -108,15 +123,9 @@ def _one_try(
     budgets = task.spec.budgets
     with TaskEnvironment(task, scratch_root=scratch_root) as env:
         prompted = settings.tool_mode is ToolMode.PROMPTED
-        messages = [
-            Message(
-                role="system",
-                content=system_prompt(
-                    task.spec.system, env.tools, prompted=prompted, directive=settings.directive
-                ),
-            ),
-            Message(role="user", content=task.spec.prompt),
-        ]
+        messages = opening_messages(
+            task.spec, env.tools, prompted=prompted, directive=settings.directive
+        )
         if task.spec.tool_choice == "required" and not can_force_a_call(settings.tool_mode, provider):
             messages = with_required_call_note(messages)  # in the transcript as the model saw it
         emit(
@@ -145,31 +154,43 @@ def _one_try(
             generation=settings.generation,
             limits=scaled_limits(settings, budgets),
             reference_key=f"{task.id}:{spec.repeat}:{try_number}",  # same task and repeat, same behaviour
-            reference=reference_script(task),
         )
         retryable = False
+        deadline = time.monotonic() + loop.limits.max_seconds
         try:
-            trace = loop.run(messages)
+            with _script_for_simulated(provider, spec.attempt_id, task):
+                trace = converse(loop, messages, task.spec, deadline)
         except ProviderError as error:
             trace = loop.trace
             trace.stop = StopReason.INFRA_ERROR
             trace.stop_detail = error.message
             retryable = error.retryable
-        except Exception as error:  # a provider bug must cost one attempt, never the run
+        except HarnessFault as error:  # a tool or the task broke: our fault, never the model's
+            log.warning("attempt %s could not be judged: %s", spec.attempt_id, error)
+            trace = loop.trace
+            trace.stop = StopReason.HARNESS_ERROR
+            trace.stop_detail = str(error)
+        except Exception as error:  # a bug of ours must cost one attempt, never the run
             log.exception("attempt %s failed unexpectedly", spec.attempt_id)
             trace = loop.trace
-            trace.stop = StopReason.INFRA_ERROR
-            trace.stop_detail = f"unexpected error in the {provider.kind.value} provider: {type(error).__name__}: {error}"
+            trace.stop = StopReason.HARNESS_ERROR
+            trace.stop_detail = (
+                f"unexpected error in AgentGap (the {provider.kind.value} provider or the agent loop): "
+                f"{type(error).__name__}: {error}"
+            )
         checks_started = time.perf_counter()
-        if trace.stop in (StopReason.INFRA_ERROR, StopReason.CANCELLED):
+        if trace.stop in (StopReason.INFRA_ERROR, StopReason.HARNESS_ERROR, StopReason.CANCELLED):
             results: list[CheckOutcome] = []
+            checked: CheckedBy = []
         else:
-            results = run_checks(task.spec.checks, trace, env)
+            results, checked = check_conversation(task.spec, trace, env)
         checks_s = time.perf_counter() - checks_started
-        verdict = score_attempt(task.spec, trace, results, task.spec.checks)
+        verdict = score_attempt(task.spec, trace, results, checked)
+        if trace.stop not in (StopReason.INFRA_ERROR, StopReason.HARNESS_ERROR, StopReason.CANCELLED):
+            loop.context_window()  # a dead server is not asked again
+        detail = shown_paths(_with_diagnosis(verdict, loop.meters), env.workspace)
     wall = time.perf_counter() - started
     stats = _stats(trace, loop.meters, wall, checks_s)
-    detail = _with_diagnosis(verdict, loop.meters)
     finished = AttemptFinished(
         run_id=spec.run_id,
         attempt_id=spec.attempt_id,
@@ -181,6 +202,35 @@ def _one_try(
         final_answer=trace.final_answer,
     )
     return finished, retryable
+
+
+def _unjudged(
+    spec: AttemptSpec, task: Task, try_number: int, error: Exception, emit: Emit
+) -> AttemptFinished:
+    """A ``harness_error`` for an attempt that broke before or outside its loop."""
+    emit(
+        AttemptStarted(
+            run_id=spec.run_id,
+            attempt_id=spec.attempt_id,
+            model=spec.model.label,
+            task_id=task.id,
+            repeat=spec.repeat,
+            try_number=try_number,
+            tool_mode=spec.settings.tool_mode.value,
+            messages=(),
+            tools=(),
+        )
+    )
+    detail = str(error) if isinstance(error, HarnessFault) else f"{type(error).__name__}: {error}"
+    return AttemptFinished(
+        run_id=spec.run_id,
+        attempt_id=spec.attempt_id,
+        outcome=Outcome.HARNESS_ERROR,
+        score=0.0,
+        detail=shown_paths(f"AgentGap could not set up the attempt: {detail}"),
+        checks=(),
+        stats=AttemptStats(),
+    )
 
 
 def _with_diagnosis(verdict: Verdict, meters: LoopMeters) -> str:
@@ -207,4 +257,6 @@ def _stats(trace: AttemptTrace, meters: LoopMeters, wall: float, checks_s: float
         load_s=meters.load_s,
         wall_s=wall,
         harness_s=max(0.0, wall - meters.model_wait_s - meters.tool_s - checks_s),
+        context_window=meters.context_window,
+        context_needed=meters.context_needed,
     )

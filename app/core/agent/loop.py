@@ -6,7 +6,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from app.core.agent.context import ContextCut, context_needed
 from app.core.agent.prompts import prompted_tool_result
+from app.core.agent.repetition import RepetitionWatch
 from app.core.agent.trace import AttemptTrace, RejectedCall, StopReason
 from app.core.cancel import Cancelled, CancelToken
 from app.core.chat import (
@@ -32,7 +34,7 @@ from app.core.events import (
     TurnStarted,
 )
 from app.core.outcomes import Outcome, ToolMode
-from app.core.providers.base import Provider, ProviderError
+from app.core.providers.base import ContextLimitError, Provider, ProviderError
 from app.core.tasks.environment import TaskEnvironment
 from app.core.toolcalls import recover_tool_calls
 
@@ -61,6 +63,8 @@ class LoopMeters:
     tool_s: float = 0.0
     calls_recovered: int = 0
     text_calls_ignored: int = 0  # call-like text that native mode did not read
+    context_window: int | None = None  # the server's context in force, when known
+    context_needed: int | None = None  # the context that would have held a context-limited reply
 
     @property
     def tokens_per_s(self) -> float | None:
@@ -69,6 +73,15 @@ class LoopMeters:
 
 class TokenBudgetExceeded(Exception):
     pass
+
+
+class StopEarly(Exception):
+    """The loop ends the attempt for a reason it can name (a full context, repeated text)."""
+
+    def __init__(self, reason: StopReason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
 
 
 class AgentLoop:
@@ -89,7 +102,6 @@ class AgentLoop:
         generation: GenerationSettings,
         limits: LoopLimits,
         reference_key: str = "",
-        reference: tuple[object, ...] = (),
     ) -> None:
         self.provider = provider
         self.env = env
@@ -103,15 +115,27 @@ class AgentLoop:
         self.generation = generation
         self.limits = limits
         self.reference_key = reference_key
-        self.reference = reference
         self.trace = AttemptTrace()
         self.meters = LoopMeters()
         self._tool_names = frozenset(t.name for t in env.tools)
+        self._context_asked = False
 
     # ---- the loop ---------------------------------------------------------------
 
-    def run(self, messages: list[Message]) -> AttemptTrace:
-        deadline = time.monotonic() + self.limits.max_seconds
+    def run(
+        self,
+        messages: list[Message],
+        *,
+        deadline: float | None = None,
+        user_message: str | None = None,
+    ) -> AttemptTrace:
+        """Run model turns until the model answers without a call or a budget ends it.
+
+        Called once per user message of a conversation, with one shared ``deadline``;
+        ``user_message`` (already in ``messages``) is announced with the first turn.
+        """
+        if deadline is None:
+            deadline = time.monotonic() + self.limits.max_seconds
         repeats, last_signature = 0, ""
         try:
             while True:
@@ -120,7 +144,15 @@ class AgentLoop:
                     break
                 self.trace.turns += 1
                 turn = self.trace.turns
-                self.emit(TurnStarted(run_id=self.run_id, attempt_id=self.attempt_id, turn=turn))
+                self.emit(
+                    TurnStarted(
+                        run_id=self.run_id,
+                        attempt_id=self.attempt_id,
+                        turn=turn,
+                        user_message=user_message,
+                    )
+                )
+                user_message = None
                 content, calls, rejected = self._one_turn(messages, turn, deadline)
                 if not calls and not rejected:
                     self.trace.final_answer = content
@@ -138,7 +170,36 @@ class AgentLoop:
             self._stop(StopReason.TIME_BUDGET, f"over {self.limits.max_seconds:g} s of wall time")
         except TokenBudgetExceeded:
             self._stop(StopReason.TOKEN_BUDGET, f"over {self.limits.max_tokens} completion tokens")
+        except ContextLimitError as error:
+            self._stop(StopReason.CONTEXT_LIMIT, self._context_error_detail(error, messages))
+        except StopEarly as stop:
+            self._stop(stop.reason, stop.detail)
         return self.trace
+
+    def context_window(self) -> int | None:
+        """The context the server runs this model with: asked once, after the first turn
+        (when the model is loaded); None when the server does not say."""
+        if not self._context_asked:
+            self._context_asked = True
+            try:
+                self.meters.context_window = self.provider.context_window(self.model, self.generation)
+            except Exception:  # a lookup that fails leaves it unknown, never ends the attempt
+                self.meters.context_window = None
+        return self.meters.context_window
+
+    def _context_error_detail(self, error: ContextLimitError, messages: list[Message]) -> str:
+        context = error.context or self.context_window()
+        if error.context:
+            self.meters.context_window = error.context
+        allowed = self._allowed_tokens()
+        cut = ContextCut(context, error.prompt_tokens, None, allowed, _prompt_estimate(messages))
+        self.meters.context_needed = context_needed(cut)
+        return f"{error.message}; {cut.describe()}"
+
+    def _allowed_tokens(self) -> int:
+        remaining = self.limits.max_tokens - self.meters.completion_tokens
+        cap = self.generation.max_tokens
+        return max(0, min(cap, remaining) if cap else remaining)
 
     def _stop(self, reason: StopReason, detail: str) -> None:
         self.trace.stop = reason
@@ -166,65 +227,60 @@ class AgentLoop:
             tools=() if self.mode is ToolMode.PROMPTED else self.env.tools,
             tool_choice=self._turn_tool_choice(),
             settings=replace(self.generation, max_tokens=min(cap, remaining) if cap else remaining),
-            reference=self.reference,  # type: ignore[arg-type]
+            attempt_id=self.attempt_id,
             attempt_key=self.reference_key,
         )
         text_parts: list[str] = []
         thinking_parts: list[str] = []
         native: list[ToolCall] = []
         unreadable: list[UnreadableCall] = []
-        usage = Usage()
-        streamed_chars = 0
-        chunk_count = 0
-        started = time.perf_counter()
-        waited = 0.0
-        mark = started
-        for chunk in self.provider.stream_turn(request, self.cancel, deadline):
-            now = time.perf_counter()
-            waited += now - mark
-            if isinstance(chunk, TextChunk):
-                if self.meters.first_token_s is None and turn == 1:
-                    self.meters.first_token_s = now - started
-                (thinking_parts if chunk.thinking else text_parts).append(chunk.text)
-                streamed_chars += len(chunk.text)
-                chunk_count += 1
-                self.emit(
-                    TextDelta(
-                        run_id=self.run_id,
-                        attempt_id=self.attempt_id,
-                        turn=turn,
-                        text=chunk.text,
-                        thinking=chunk.thinking,
+        usage: Usage | None = None
+        finished = False
+        meter = _TurnMeter(time.perf_counter())
+        watch = RepetitionWatch()
+        stream = self.provider.stream_turn(request, self.cancel, deadline)
+        try:
+            for chunk in stream:
+                now = meter.arrived()
+                if isinstance(chunk, TextChunk):
+                    if self.meters.first_token_s is None and turn == 1:
+                        self.meters.first_token_s = now - meter.started
+                    (thinking_parts if chunk.thinking else text_parts).append(chunk.text)
+                    meter.text(chunk.text, now)
+                    self.emit(
+                        TextDelta(
+                            run_id=self.run_id,
+                            attempt_id=self.attempt_id,
+                            turn=turn,
+                            text=chunk.text,
+                            thinking=chunk.thinking,
+                        )
                     )
-                )
-                if max(chunk_count, streamed_chars // 4) > remaining * 1.1 + 8:
-                    # The server would not stop: cut the stream, and measure speed here.
-                    self.meters.model_wait_s += waited
-                    elapsed = now - started
-                    rate = chunk_count / elapsed if elapsed > 0 else None
-                    self._account(Usage(tokens_per_s=rate), chunk_count, streamed_chars)
-                    raise TokenBudgetExceeded()
-            elif isinstance(chunk, NativeCallsChunk):
-                native.extend(chunk.calls)
-                unreadable.extend(chunk.unreadable)
-            elif isinstance(chunk, TurnDone):
-                usage = chunk.usage
-            mark = time.perf_counter()
-        self.meters.model_wait_s += waited
-        self._account(usage, chunk_count, streamed_chars)
-        content = "".join(text_parts)
-        thinking = "".join(thinking_parts) or None
-        self.emit(
-            AssistantTurn(
-                run_id=self.run_id,
-                attempt_id=self.attempt_id,
-                turn=turn,
-                content=content,
-                thinking=thinking,
-                native_calls=len(native),
-                usage=usage,
-            )
-        )
+                    if meter.tokens > remaining * 1.1 + 8:
+                        raise TokenBudgetExceeded()  # the server would not stop: cut the stream
+                    found = watch.feed(chunk.text)
+                    if found is not None:
+                        raise StopEarly(StopReason.LOOP, found.detail)
+                elif isinstance(chunk, NativeCallsChunk):
+                    native.extend(chunk.calls)
+                    unreadable.extend(chunk.unreadable)
+                elif isinstance(chunk, TurnDone):
+                    usage = chunk.usage
+                meter.waiting()
+            finished = True
+        finally:
+            # Every way out (an answer, a budget, a cancel, a server error) keeps its meters,
+            # and the text streamed before a cut stays in the transcript.
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+            self.meters.model_wait_s += meter.stop_waiting()
+            usage = usage or Usage(tokens_per_s=meter.rate())
+            self._account(usage, meter)
+            if not finished and (text_parts or thinking_parts or native):
+                self._emit_turn(turn, text_parts, thinking_parts, native, replace(usage, completion_tokens=meter.tokens))
+        content = self._emit_turn(turn, text_parts, thinking_parts, native, usage)
+        self._check_context(usage, meter, request.settings.max_tokens or remaining, messages)
         calls, rejected = self._read_calls(content, native, turn)
         rejected += [self._reject_unreadable(turn, u) for u in unreadable]
         out_of_tokens = self.meters.completion_tokens >= self.limits.max_tokens
@@ -232,12 +288,49 @@ class AgentLoop:
             raise TokenBudgetExceeded()
         return content, calls, rejected
 
-    def _account(self, usage: Usage, chunks: int, chars: int) -> None:
+    def _emit_turn(
+        self, turn: int, text: list[str], thinking: list[str], native: list[ToolCall], usage: Usage
+    ) -> str:
+        """Put the turn's assistant message in the transcript; returns its text."""
+        content = "".join(text)
+        self.emit(
+            AssistantTurn(
+                run_id=self.run_id,
+                attempt_id=self.attempt_id,
+                turn=turn,
+                content=content,
+                thinking="".join(thinking) or None,
+                native_calls=len(native),
+                usage=usage,
+            )
+        )
+        return content
+
+    def _check_context(self, usage: Usage, meter: _TurnMeter, allowed: int, messages: list[Message]) -> None:
+        """Stop at once when the server's context, not our budget, ended the turn: a reply
+        cut for length below what it was allowed, or a prompt that filled the context
+        (Ollama cuts such a prompt to fit, silently)."""
+        produced = usage.completion_tokens or meter.tokens
+        length_cut = usage.done_reason == "length" and produced < allowed
+        context = self.context_window()
+        truncated = context is not None and usage.prompt_tokens >= context
+        if not (length_cut or truncated):
+            return
+        cut = ContextCut(context, usage.prompt_tokens or None, produced, allowed, _prompt_estimate(messages))
+        self.meters.context_needed = context_needed(cut)
+        if truncated:
+            head = f"the prompt filled the server's {context}-token context and was cut to fit"
+        else:
+            head = f"the server stopped the reply for length after {produced} tokens, though {allowed} were allowed"
+        raise StopEarly(StopReason.CONTEXT_LIMIT, f"{head}: {cut.describe()}")
+
+    def _account(self, usage: Usage, meter: _TurnMeter) -> None:
         m = self.meters
         m.prompt_tokens += usage.prompt_tokens
-        m.completion_tokens += usage.completion_tokens or max(chunks, chars // 4)
-        if usage.tokens_per_s:
-            m.rate_sum += usage.tokens_per_s
+        m.completion_tokens += usage.completion_tokens or meter.tokens
+        rate = usage.tokens_per_s or meter.rate()
+        if rate:
+            m.rate_sum += rate
             m.rate_n += 1
         if usage.load_s and m.load_s is None:
             m.load_s = usage.load_s
@@ -252,7 +345,9 @@ class AgentLoop:
         candidates: list[ToolCall] = list(native)
         rejected: list[RejectedCall] = []
         if not native and content:
-            recovery = recover_tool_calls(content, self._tool_names)
+            recovery = recover_tool_calls(
+                content, self._tool_names, prompted=self.mode is ToolMode.PROMPTED
+            )
             if self.mode is ToolMode.NATIVE:
                 self.meters.text_calls_ignored += len(recovery.calls) + len(recovery.malformed)
             else:
@@ -332,6 +427,8 @@ class AgentLoop:
             output = self.env.execute(call)
             self.meters.tool_s += time.perf_counter() - started
             self.trace.calls.append(call)
+            self.trace.call_turns.append(turn)
+            self.trace.results.append(output.content)
             signature.append(call.signature() + "→" + output.content)
             self._tool_message(messages, turn, call, output.content, output.is_error, prompted)
         for bad in rejected:
@@ -372,6 +469,60 @@ class AgentLoop:
 
 
 __all__ = ["AgentLoop", "LoopLimits", "LoopMeters", "ProviderError"]
+
+
+class _TurnMeter:
+    """The clock and token count of one streamed turn: time spent waiting on the server
+    (excluding our own handling of each piece), pieces and characters received."""
+
+    __slots__ = ("_since", "chars", "chunks", "first_at", "last_at", "started", "waited")
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.waited = 0.0
+        self.chunks = 0
+        self.chars = 0
+        self.first_at: float | None = None
+        self.last_at: float | None = None
+        self._since: float | None = started  # waiting since; None while handling a piece
+
+    def arrived(self) -> float:
+        now = time.perf_counter()
+        if self._since is not None:
+            self.waited += now - self._since
+            self._since = None
+        return now
+
+    def waiting(self) -> None:
+        self._since = time.perf_counter()
+
+    def stop_waiting(self) -> float:
+        """The whole wait, including the piece that never came when the turn was cut."""
+        if self._since is not None:
+            self.arrived()
+        return self.waited
+
+    def text(self, text: str, now: float) -> None:
+        self.chunks += 1
+        self.chars += len(text)
+        self.first_at = self.first_at if self.first_at is not None else now
+        self.last_at = now
+
+    @property
+    def tokens(self) -> int:
+        """An estimate when the server gives no count: a piece each, or four characters each."""
+        return max(self.chunks, self.chars // 4)
+
+    def rate(self) -> float | None:
+        """Tokens per second between the first and the last piece (the first is the TTFT's)."""
+        if self.first_at is None or self.last_at is None or self.last_at <= self.first_at or self.tokens <= 1:
+            return None
+        return (self.tokens - 1) / (self.last_at - self.first_at)
+
+
+def _prompt_estimate(messages: list[Message]) -> int:
+    """Four characters a token: what the conversation would take, for when the server cut it."""
+    return sum(len(m.content) + len(m.thinking or "") + 40 * len(m.tool_calls) for m in messages) // 4
 
 
 def can_force_a_call(mode: ToolMode, provider: Provider) -> bool:

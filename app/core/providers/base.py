@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from app.core.cancel import Cancelled, CancelToken
-from app.core.chat import ChatRequest, StreamChunk
+from app.core.chat import ChatRequest, GenerationSettings, StreamChunk
 
 
 class ProviderKind(StrEnum):
@@ -74,6 +74,26 @@ class ProviderError(Exception):
         self.status = status
 
 
+class ContextLimitError(ProviderError):
+    """The server's context window cannot hold the conversation: deterministic, never retried.
+
+    ``context`` is the window in force and ``prompt_tokens`` the size of the prompt the
+    server counted, each when the server said.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        context: int | None = None,
+        prompt_tokens: int | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message, retryable=False, status=status)
+        self.context = context
+        self.prompt_tokens = prompt_tokens
+
+
 class Provider(ABC):
     """Streams one assistant turn with tools; lists models; can be cancelled mid-stream."""
 
@@ -95,6 +115,10 @@ class Provider(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+    def context_window(self, model: str, settings: GenerationSettings) -> int | None:
+        """The context (in tokens) a turn of ``model`` runs with, or None when unknown."""
+        return settings.num_ctx
 
     def stream_turn(
         self,

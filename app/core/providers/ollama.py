@@ -9,7 +9,10 @@ the server's default holds; ``options`` carry ``temperature``, ``num_ctx``, ``se
 ``num_predict`` only when set. ``tool_choice`` is never sent: ``/api/chat`` has no such
 field, so this provider says it cannot force a call (``forces_tool_choice``) and the agent
 loop asks for a required call in the system prompt instead. Usage comes from the final
-chunk (nanosecond durations); time to first token is measured here. Each turn opens its own connection, so a turn given
+chunk (nanosecond durations); time to first token is measured here. The context a turn
+runs with is the ``num_ctx`` sent, else the loaded runner's ``context_length`` from
+``/api/ps``, else a ``num_ctx`` parameter of the model (``/api/show``); an error that says
+the context is exceeded is final (``ContextLimitError``). Each turn opens its own connection, so a turn given
 up early (cancel, deadline, ``close()``) has its socket cut at once, even while the server
 is silent loading a model or reading a long prompt, which also tells Ollama to stop.
 """
@@ -42,6 +45,7 @@ from app.core.chat import (
     Usage,
 )
 from app.core.providers.base import (
+    ContextLimitError,
     HostStatus,
     ModelInfo,
     Provider,
@@ -55,6 +59,9 @@ DISCOVERY_TIMEOUT_S = 15.0
 BADGES = frozenset({"tools", "thinking", "vision"})
 CONNECT_EVENTS = frozenset({"connection.connect_tcp.complete", "connection.start_tls.complete"})
 FAILURES = (ollama.ResponseError, ConnectionError, httpx.HTTPError, ValueError)
+#: what a context error says, from Ollama itself or from a llama.cpp server behind it
+CONTEXT_ERRORS = ("context size has been exceeded", "exceeds the available context size",
+                  "exceeds the context length")
 
 
 class OllamaProvider(Provider):
@@ -149,6 +156,19 @@ class OllamaProvider(Provider):
             loaded=tag.model in loaded,
             digest=tag.digest,
         )
+
+    def context_window(self, model: str, settings: GenerationSettings) -> int | None:
+        """The ``num_ctx`` sent, else what the loaded runner uses, else the model's own parameter."""
+        if settings.num_ctx:
+            return settings.num_ctx
+        try:
+            running = [m.context_length for m in self._meta.ps().models if m.model == model or m.name == model]
+        except FAILURES:
+            running = []
+        if running and running[0]:
+            return int(running[0])
+        show = self._show(model)
+        return _num_ctx_parameter(show.parameters if show else None)
 
     def _unreachable(self, error: BaseException) -> str:
         cause = _cause(error)
@@ -367,6 +387,15 @@ def _seconds(nanoseconds: int | None) -> float | None:
     return nanoseconds / NS_PER_S if nanoseconds else None
 
 
+def _num_ctx_parameter(parameters: str | None) -> int | None:
+    """``num_ctx 8192`` in a model's parameters (one per line, as ``/api/show`` gives them)."""
+    for line in (parameters or "").splitlines():
+        name, _, value = line.strip().partition(" ")
+        if name == "num_ctx" and value.strip().isdigit():
+            return int(value.strip())
+    return None
+
+
 def _context_length(show: ollama.ShowResponse | None) -> int | None:
     info = (show.modelinfo if show else None) or {}
     key = f"{info.get('general.architecture')}.context_length"
@@ -383,6 +412,8 @@ def _refused(error: ollama.ResponseError, model: str, host: str) -> ProviderErro
     """Plain words for an error status, or for an error line in the stream (status -1)."""
     text = str(error.error)
     status = error.status_code if error.status_code > 0 else None
+    if any(words in text.lower() for words in CONTEXT_ERRORS):
+        return ContextLimitError(f"Ollama at {host}: {text}", status=status)
     if status == 404:
         message = (
             f"Ollama at {host} has no model {model!r} ({text}). Pull it with `ollama pull {model}`."

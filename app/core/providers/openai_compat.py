@@ -6,7 +6,13 @@ defaults it to false, unlike OpenAI, which would hide a model's parallel calls);
 ``temperature``, ``seed`` and ``max_tokens`` when set. ``think=None`` sends nothing, so
 the server's default holds; ``True``/``False`` sends ``chat_template_kwargs.
 enable_thinking``, read by llama.cpp and vLLM templates that can switch thinking.
-``num_ctx`` cannot be set per request here: the server's own context applies.
+``num_ctx`` cannot be set per request here: the server's own context applies, read once
+from llama.cpp's ``/props`` (``n_ctx`` of a slot) or vLLM's ``max_model_len``.
+
+Context errors are final, never retried (``ContextLimitError``): llama.cpp's HTTP 400
+``exceed_context_size_error`` (with ``n_prompt_tokens`` and ``n_ctx``) when the prompt does
+not fit, and older builds' HTTP 500 ``Context size has been exceeded.`` (before or during
+the stream) when the context fills.
 
 Reply: see ``sse``. Tool calls whose argument JSON does not decode to an object come
 back as ``<tool_call>`` text, never as calls, so the recovery layer counts them as
@@ -25,6 +31,7 @@ import httpx
 
 from app.core.chat import (
     ChatRequest,
+    GenerationSettings,
     Message,
     NativeCallsChunk,
     StreamChunk,
@@ -32,7 +39,14 @@ from app.core.chat import (
     TurnDone,
     Usage,
 )
-from app.core.providers.base import HostStatus, ModelInfo, Provider, ProviderError, ProviderKind
+from app.core.providers.base import (
+    ContextLimitError,
+    HostStatus,
+    ModelInfo,
+    Provider,
+    ProviderError,
+    ProviderKind,
+)
 from app.core.providers.sse import DONE, StreamFold, iter_events
 
 PROBE_TIMEOUT_S = 5.0  # discovery: /models and /props answer at once when the server is up
@@ -54,6 +68,7 @@ class OpenAICompatProvider(Provider):
         super().__init__(base_url.rstrip("/"))
         self._timeout_s = timeout_s
         self._connect_timeout_s = connect_timeout_s
+        self._contexts: dict[str, int | None] = {}  # per model: the server's context, once read
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(
             base_url=self.host,
@@ -118,6 +133,19 @@ class OpenAICompatProvider(Provider):
             loaded=_loaded(item),
         )
 
+    def context_window(self, model: str, settings: GenerationSettings) -> int | None:
+        """The server's own context (a request cannot change it), read once per model."""
+        if model not in self._contexts:
+            try:
+                listed = [m for m in self._listed_models() if m.get("id") == model]
+            except ProviderError:
+                return None  # not known yet: asked again next time
+            item = listed[0] if listed else {}
+            meta = item.get("meta")
+            props = self._props()
+            self._contexts[model] = _context_length(item, meta if isinstance(meta, dict) else {}, props)
+        return self._contexts[model]
+
     def _probe_timeout(self) -> httpx.Timeout:
         return httpx.Timeout(PROBE_TIMEOUT_S, connect=self._connect_timeout_s)
 
@@ -164,6 +192,9 @@ class OpenAICompatProvider(Provider):
             raise ProviderError(f"{self.host} sent a stream event that is not a JSON object")
         if "error" in payload or event == "error":
             status = _error_status(payload)
+            limit = context_error(payload, self.host, status)
+            if limit is not None:
+                raise limit
             raise ProviderError(f"{self.host} failed mid-answer: {_error_text(payload)}", status=status)
         return payload
 
@@ -274,6 +305,13 @@ def _status_error(response: httpx.Response, host: str, path: str, model: str | N
     """Turn an HTTP error status into a ProviderError that says what to do about it."""
     status = response.status_code
     detail = _response_detail(response)
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    limit = context_error(payload if isinstance(payload, dict) else {"error": detail}, host, status)
+    if limit is not None:
+        return limit
     if status in (401, 403):
         message = f"{host} refused the request (HTTP {status}): the API key is missing or wrong ({detail})"
         return ProviderError(message, retryable=False, status=status)
@@ -285,6 +323,24 @@ def _status_error(response: httpx.Response, host: str, path: str, model: str | N
     retryable = status in (408, 429) or (status >= 500 and status != 501)
     verb = "failed" if retryable else "rejected the request"
     return ProviderError(f"{host} {verb} (HTTP {status}): {detail}", retryable=retryable, status=status)
+
+
+def context_error(payload: dict[str, Any], host: str, status: int | None) -> ContextLimitError | None:
+    """llama.cpp's two context errors as a ``ContextLimitError``; None for anything else."""
+    error = payload.get("error")
+    fields = error if isinstance(error, dict) else payload
+    text = _error_text(payload)
+    code = f"HTTP {status}" if status else "mid-answer"
+    if fields.get("type") == "exceed_context_size_error" or "exceeds the available context size" in text:
+        prompt, context = _int(fields.get("n_prompt_tokens")), _int(fields.get("n_ctx"))
+        sizes = f"a {prompt}-token prompt" if prompt is not None else "the prompt"
+        window = f"its {context}-token context" if context is not None else "its context"
+        message = f"{host} cannot fit {sizes} in {window} ({code} exceed_context_size_error)"
+        return ContextLimitError(message, context=context, prompt_tokens=prompt, status=status)
+    if "context size has been exceeded" in text.lower():
+        message = f"{host}: its context filled up ({code}: {' '.join(text.split())[:120]})"
+        return ContextLimitError(message, status=status)
+    return None
 
 
 def _response_detail(response: httpx.Response) -> str:

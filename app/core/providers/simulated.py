@@ -1,7 +1,8 @@
 """Built-in demo models with distinct, deterministic agent behaviours.
 
-They read the task's reference solution from the request (their only "knowledge")
-and then behave as a type of local model does. Always labelled *simulated*.
+They read the task's reference solution from their own channel (``scripts.py``: the
+attempt lends it there; no request carries it) and then behave as a type of local
+model does. Always labelled *simulated*.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from app.core.chat import (
     Usage,
 )
 from app.core.providers.base import HostStatus, ModelInfo, Provider, ProviderKind
+from app.core.providers.scripts import SCRIPTS, ScriptBook
 from app.core.toolcalls import render_call
 
 SIM_HOST = "sim"
@@ -83,8 +85,11 @@ class SimulatedProvider(Provider):
 
     kind = ProviderKind.SIMULATED
 
-    def __init__(self, host: str = SIM_HOST, *, pace: float = 0.0, seed: int = 0) -> None:
+    def __init__(
+        self, host: str = SIM_HOST, *, pace: float = 0.0, seed: int = 0, scripts: ScriptBook = SCRIPTS
+    ) -> None:
         super().__init__(host)
+        self.scripts = scripts
         self.pace = pace
         self.seed = seed
         self.blocking_io = pace > 0
@@ -121,7 +126,7 @@ class SimulatedProvider(Provider):
             )
         turn = sum(1 for m in request.messages if m.role == "assistant")
         rng = random.Random(_seed(self.seed, request.attempt_key, request.settings.seed))
-        step = _behaviour(profile, request, turn, rng)
+        step = _behaviour(profile, request, self.scripts.script(request.attempt_id), turn, rng)
         yield from self._emit(profile, request, step, turn)
 
     def _emit(
@@ -190,9 +195,15 @@ def _pieces(text: str, size: int = 4) -> Iterator[str]:
         yield text[i : i + size]
 
 
-def _behaviour(profile: SimProfile, request: ChatRequest, turn: int, rng: random.Random) -> ScriptStep:
+def _behaviour(
+    profile: SimProfile,
+    request: ChatRequest,
+    script: tuple[ScriptStep, ...],
+    turn: int,
+    rng: random.Random,
+) -> ScriptStep:
     """What this profile does on this turn of this task."""
-    reference = request.reference or (ScriptStep(answer="I am not sure what to do here."),)
+    reference = script or (ScriptStep(answer="I am not sure what to do here."),)
     offered = [t.name for t in request.tools]
     if profile.name == "idle":
         return ScriptStep(answer="OK.")

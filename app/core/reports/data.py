@@ -26,6 +26,7 @@ from app.core.store.aggregates import (
 )
 from app.core.store.records import AttemptRecord
 from app.core.store.repository import Repository, RunSummary
+from app.core.unjudged import Unjudged, unjudged
 
 SCHEMA_VERSION = 1
 CODE_SUITE = "oneshot"
@@ -73,6 +74,7 @@ class ReportData:
     failures: list[FailureExample] = field(default_factory=list)
     method: dict[str, str] = field(default_factory=dict)
     tuning: TuningReport = field(default_factory=TuningReport)
+    unjudged: Unjudged | None = None  # attempts that ended as harness_error
     differences: list[SettingDifference] = field(default_factory=list)
     task_titles: dict[str, str] = field(default_factory=dict)
 
@@ -92,7 +94,9 @@ def build_report(
     db = repo.database
     stats = cell_stats(db, run_ids)
     counts = outcome_counts_by_settings(db, run_ids)
-    attempts = [a for run_id in run_ids for a in repo.attempts(run_id)] if with_attempts else []
+    every_attempt = [a for run_id in run_ids for a in repo.attempts(run_id)]
+    attempts = every_attempt if with_attempts else []
+    broken = unjudged(every_attempt)
     settings_by_key = repo.settings_by_key(run_ids)
     labels = configuration_labels(settings_by_key)
     series: dict[tuple[str, str], list[CellStats]] = defaultdict(list)
@@ -119,8 +123,9 @@ def build_report(
         cells=cells,
         attempts=attempts,
         failures=failures,
-        method=repo.method_notes(run_ids),
-        tuning=build_tuning(stats, settings_by_key),
+        method=_with_unjudged(repo.method_notes(run_ids), broken),
+        tuning=build_tuning(stats, settings_by_key, repo.context_limits(run_ids)),
+        unjudged=broken,
         differences=setting_differences(settings_by_key),
         task_titles=task_titles(db, [task for _, _, task in tasks]),
     )
@@ -129,6 +134,22 @@ def build_report(
 def series_name(model: str, configuration: str) -> str:
     """How a model run one way is named in charts and tables."""
     return f"{model} [{configuration}]" if configuration else model
+
+
+UNJUDGED_HEADING = "attempts that could not be judged"
+
+
+def _with_unjudged(method: dict[str, str], broken: Unjudged | None) -> dict[str, str]:
+    """The method notes, plus every ``harness_error`` attempt: the measurement broke there."""
+    if broken is None:
+        return method
+    lines = [
+        f"{broken.count} attempt(s) ended as harness_error: AgentGap could not judge them "
+        "(a check that could not run, or a crash on our side). They are not counted for or "
+        "against any model.",
+        *(f"- {a.line}" for a in broken.attempts),
+    ]
+    return {**method, UNJUDGED_HEADING: "\n".join(lines)}
 
 
 def _model_report(

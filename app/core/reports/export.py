@@ -27,7 +27,7 @@ CSV_FIELDS = (
     "id", "run_id", "model", "suite", "tier", "task_id", "repeat", "settings_label", "settings_key",
     "status", "outcome", "score", "turns", "calls_valid", "calls_recovered", "calls_malformed",
     "prompt_tokens", "completion_tokens", "tokens_per_s", "ttft_s", "wall_s", "harness_s",
-    "infra_retries", "detail",
+    "context_window", "infra_retries", "detail",
 )
 
 

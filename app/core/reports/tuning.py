@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from app.core.metrics import Rate
 from app.core.outcomes import ToolMode
 from app.core.plan import AttemptSettings
-from app.core.store.aggregates import CellStats
+from app.core.store.aggregates import CellStats, ContextLimits
 from app.core.tuning.analysis import CellResult, SweepAnalysis, analyse_sweep
 from app.core.tuning.ceilings import CeilingDiagnosis, TaskCell, diagnose_cells
 from app.core.tuning.factors import Factor
@@ -45,9 +45,13 @@ class TuningReport:
         return not (self.sweeps or self.ceilings or self.modes)
 
 
-def build_tuning(stats: Sequence[CellStats], settings: Mapping[str, AttemptSettings]) -> TuningReport:
+def build_tuning(
+    stats: Sequence[CellStats],
+    settings: Mapping[str, AttemptSettings],
+    contexts: Sequence[ContextLimits] = (),
+) -> TuningReport:
     """Everything tuning-shaped the cells hold; sections without data stay empty."""
-    ceilings = diagnose_cells(_task_cells(stats, settings))
+    ceilings = diagnose_cells(_task_cells(stats, settings, contexts))
     diagnosed = {d.model for d in ceilings}
     sweeps = [
         s
@@ -59,7 +63,8 @@ def build_tuning(stats: Sequence[CellStats], settings: Mapping[str, AttemptSetti
 
 def _budgets_only(sweep: SweepAnalysis) -> bool:
     """A ceiling run read as a sweep: shown as ceilings instead, not twice."""
-    return not sweep.combinations and all(f.factor in (Factor.TURN_BUDGET, Factor.TOKEN_BUDGET) for f in sweep.factors)
+    budgets = (Factor.TURN_BUDGET, Factor.TOKEN_BUDGET, Factor.CONTEXT)
+    return not sweep.combinations and all(f.factor in budgets for f in sweep.factors)
 
 
 def _model_cells(stats: Sequence[CellStats], settings: Mapping[str, AttemptSettings]) -> list[CellResult]:
@@ -68,11 +73,19 @@ def _model_cells(stats: Sequence[CellStats], settings: Mapping[str, AttemptSetti
     ]
 
 
-def _task_cells(stats: Sequence[CellStats], settings: Mapping[str, AttemptSettings]) -> list[TaskCell]:
-    return [
-        TaskCell(model, task, cell, rate)
-        for (model, task), cell, rate in _summed(stats, settings, lambda s: (s.model, s.task_id))
-    ]
+def _task_cells(
+    stats: Sequence[CellStats], settings: Mapping[str, AttemptSettings], contexts: Sequence[ContextLimits] = ()
+) -> list[TaskCell]:
+    limited: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for c in contexts:
+        counts = limited[(c.model, c.task_id, c.settings_key)]
+        counts[0] += c.count
+        counts[1] = max(counts[1], c.needed or 0)
+    cells = []
+    for (model, task), cell, rate in _summed(stats, settings, lambda s: (s.model, s.task_id)):
+        count, needed = limited.get((model, task, cell.key()), (0, 0))
+        cells.append(TaskCell(model, task, cell, rate, count, needed or None))
+    return cells
 
 
 def _summed(

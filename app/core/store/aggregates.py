@@ -9,7 +9,14 @@ from sqlalchemy import func, select
 
 from app.core.outcomes import Outcome
 from app.core.store.database import Database
-from app.core.store.models import AttemptRow, CellTotalRow, ModelRow, OutcomeTotalRow, TaskRow
+from app.core.store.models import (
+    AttemptRow,
+    CellTotalRow,
+    EventRow,
+    ModelRow,
+    OutcomeTotalRow,
+    TaskRow,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +182,37 @@ def task_pass_table(db: Database, run_ids: Sequence[str]) -> list[TaskPassRow]:
         return [
             TaskPassRow(label, task_id, int(passed), int(scored), int(total))
             for label, task_id, passed, scored, total in session.execute(query)
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class ContextLimits:
+    """Attempts of one model × task × settings cell that the server's context cut."""
+
+    model: str
+    task_id: str
+    settings_key: str
+    count: int
+    needed: int | None  # the smallest context that would have held every one of them
+
+
+def context_limits(db: Database, run_ids: Sequence[str]) -> list[ContextLimits]:
+    """``context_limit`` attempts per cell, with the context they needed (from each
+    attempt's final event: few rows, as only context-limited attempts are read)."""
+    a = AttemptRow
+    needed = func.max(func.json_extract(EventRow.payload_json, "$.stats.context_needed"))
+    query = (
+        select(ModelRow.label, TaskRow.task_id, a.settings_key, func.count(func.distinct(a.id)), needed)
+        .join(ModelRow, a.model_id == ModelRow.id)
+        .join(TaskRow, a.task_row_id == TaskRow.id)
+        .outerjoin(EventRow, (EventRow.attempt_id == a.id) & (EventRow.kind == "attempt_finished"))
+        .where(a.run_id.in_(list(run_ids)), a.outcome == Outcome.CONTEXT_LIMIT.value)
+        .group_by(ModelRow.label, TaskRow.task_id, a.settings_key)
+    )
+    with db.sessions() as session:
+        return [
+            ContextLimits(label, task_id, key, int(count), int(most) if most is not None else None)
+            for label, task_id, key, count, most in session.execute(query)
         ]
 
 

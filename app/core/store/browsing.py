@@ -41,12 +41,16 @@ class BrowsingQueries:
             tasks = session.execute(
                 select(TaskRow.task_id, TaskRow.content_hash).where(TaskRow.id.in_(task_ids))
             ).all()
+            imported = session.scalars(
+                select(TaskRow.title).where(TaskRow.id.in_(task_ids), TaskRow.suite == "bfcl")
+            ).all()
             versions = sorted(set(session.scalars(select(RunRow.app_version).where(RunRow.id.in_(ids)))))
         return {
             "settings": "\n".join(settings),
             "model digests": "\n".join(f"{label}: {digest or 'unknown'}" for label, digest in sorted(models, key=lambda m: (m[0], m[1] or ""))),
             "task hashes": "\n".join(f"{task}: {digest}" for task, digest in sorted(tasks)),
             "app versions": ", ".join(versions),
+            **_imported_suite_notes(imported),
         }
 
     def find_attempts(
@@ -121,3 +125,14 @@ def _settings_json_by_key(session: Session, run_ids: list[str]) -> dict[str, str
         if blob is not None:
             blobs[key] = blob
     return blobs
+
+
+def _imported_suite_notes(bfcl_titles: Sequence[str]) -> dict[str, str]:
+    """The source and verdict-rule differences of an imported BFCL suite, when one was run."""
+    if not bfcl_titles:
+        return {}
+    from app.core.importers.bfcl_suite import VERDICT_DIFFERENCES
+
+    versions = sorted({t.split(" · ")[0].removeprefix("BFCL ").strip() for t in bfcl_titles})
+    source = f"Berkeley Function Calling Leaderboard data, bfcl-eval {', '.join(versions)}"
+    return {"BFCL": f"{source}.\n{VERDICT_DIFFERENCES}"}

@@ -47,6 +47,7 @@ class AttemptRecord:
     load_s: float | None = None
     started_at: float | None = None
     final_answer: str = ""
+    context_window: int | None = None  # the server's context in force, when it said
 
 
 # every field is the attempt column of the same name, except these four

@@ -23,7 +23,7 @@ from app.core.modelref import ModelRef
 from app.core.plan import AttemptSettings, AttemptSpec, RunPlan
 from app.core.providers.base import ProviderKind
 from app.core.serialization import build_dataclass
-from app.core.store.aggregates import TaskPassRow, task_pass_table
+from app.core.store.aggregates import ContextLimits, TaskPassRow, context_limits, task_pass_table
 from app.core.store.browsing import BrowsingQueries
 from app.core.store.database import Database
 from app.core.store.models import AttemptRow, CellTotalRow, EventRow, ModelRow, RunRow, TaskRow
@@ -223,6 +223,10 @@ class Repository(BrowsingQueries):
     def task_pass_table(self, run_ids: Sequence[str]) -> list[TaskPassRow]:
         """Per model label × task id over the runs: passed, scored and total attempts."""
         return task_pass_table(self._db, run_ids)
+
+    def context_limits(self, run_ids: Sequence[str]) -> list[ContextLimits]:
+        """Per model × task × settings: attempts the server's context cut, and the context they needed."""
+        return context_limits(self._db, run_ids)
 
     def model_details(self, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The stored details of the runs' models, by model label."""

@@ -271,6 +271,7 @@ def _results(event: AttemptFinished) -> dict[str, Any]:
         "load_s": stats.load_s,
         "wall_s": stats.wall_s,
         "harness_s": stats.harness_s,
+        "context_window": stats.context_window,
         "finished_at": event.at,
         "checks_json": json.dumps([asdict(c) for c in event.checks]),
     }

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.chat import ToolSpec
+from app.core.faults import HarnessFault
 from app.core.tasks.environment import ToolOutput
 from app.core.tasks.sandbox import ALLOWED_COMMANDS, Sandbox, SandboxError
 
@@ -97,8 +98,10 @@ def run_builtin(sandbox: Sandbox, name: str, arguments: dict[str, Any]) -> ToolO
     except OSError as error:
         where = f" ({_shown(sandbox, error.filename)})" if error.filename else ""
         return _error(f"{error.strerror or type(error).__name__}{where}")
-    except Exception as error:  # a tool never raises into the loop
+    except ValueError as error:  # arguments it cannot use (e.g. text that cannot be encoded)
         return _error(f"{type(error).__name__}: {error}")
+    except Exception as error:  # a bug of ours: the attempt cannot be judged
+        raise HarnessFault(f"the {name} tool crashed: {type(error).__name__}: {error}") from error
 
 
 def _error(message: str) -> ToolOutput:

@@ -10,10 +10,13 @@ from typing import Any
 import jsonschema
 
 from app.core.chat import ToolCall, ToolSpec
+from app.core.faults import HarnessFault
 from app.core.tasks.loader import Task
 from app.core.tasks.matching import args_mismatch
 from app.core.tasks.sandbox import Sandbox
+from app.core.tasks.shown_paths import shown_paths
 from app.core.tasks.schema import BuiltinTool, MockTool
+from app.core.tasks.stateful_tools import StatefulTools
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +37,10 @@ class TaskEnvironment:
         self.sandbox: Sandbox | None = None
         specs: list[ToolSpec] = []
         builtins = [t.builtin for t in task.spec.tools if isinstance(t, BuiltinTool)]
-        if task.spec.workspace is not None or builtins:
+        self._stateful: StatefulTools | None = None
+        if task.spec.tool_class is not None:
+            self._stateful = StatefulTools.load(task.spec.tool_class, task.base_dir)
+        if task.spec.workspace is not None or builtins or self._stateful is not None:
             workspace = task.resolve(task.spec.workspace) if task.spec.workspace else None
             self.sandbox = Sandbox.create(workspace, scratch_root=scratch_root)
         for entry in task.spec.tools:
@@ -57,24 +63,44 @@ class TaskEnvironment:
         schema = self._schemas.get(call.name)
         if schema is None:
             return f"no tool named {call.name!r} was offered"
-        validator = jsonschema.Draft202012Validator(schema)
-        error = jsonschema.exceptions.best_match(validator.iter_errors(call.arguments))
+        try:
+            jsonschema.Draft202012Validator.check_schema(schema)
+            validator = jsonschema.Draft202012Validator(schema)
+            error = jsonschema.exceptions.best_match(validator.iter_errors(call.arguments))
+        except jsonschema.exceptions.SchemaError as broken:
+            raise HarnessFault(
+                f"the task's schema for the {call.name} tool cannot be used: {broken.message}"
+            ) from broken
         if error is None:
             return None
         where = "/".join(str(p) for p in error.absolute_path)
         return f"{where + ': ' if where else ''}{error.message}"
 
     def execute(self, call: ToolCall) -> ToolOutput:
-        """Run one validated call. Any failure becomes an error result for the model."""
+        """Run one validated call; its result shows paths relative to the workspace."""
+        output = self._execute(call)
+        if call.name == "read_file" and not output.is_error:
+            return output  # a file's own text is shown as it is
+        shown = shown_paths(output.content, self.workspace)
+        return output if shown == output.content else ToolOutput(shown, output.is_error)
+
+    def _execute(self, call: ToolCall) -> ToolOutput:
+        """Run one validated call. A refusal becomes an error result for the model."""
         try:
+            mock = self._mocks.get(call.name)
+            if mock is not None and mock.stateful and self._stateful and self.sandbox:
+                content, is_error = self._stateful.call(self.sandbox, call.name, call.arguments)
+                return ToolOutput(content, is_error=is_error)
             if call.name in self._mocks:
                 return self._mock_result(self._mocks[call.name], call.arguments)
             if self.sandbox is not None:
                 from app.core.tasks.builtin_tools import run_builtin
 
                 return run_builtin(self.sandbox, call.name, call.arguments)
-        except Exception as error:  # a tool must never crash the attempt
-            return ToolOutput(f"error: {type(error).__name__}: {error}", is_error=True)
+        except HarnessFault:
+            raise
+        except Exception as error:  # a bug of ours, never booked against the model
+            raise HarnessFault(f"the {call.name} tool crashed: {type(error).__name__}: {error}") from error
         return ToolOutput(f"error: unknown tool {call.name!r}", is_error=True)
 
     def _mock_result(self, tool: MockTool, arguments: dict[str, Any]) -> ToolOutput:

@@ -12,6 +12,7 @@ from typing import TypeVar
 import yaml
 from pydantic import ValidationError
 
+from app.core.tasks.safe_yaml import UnsafeYaml, read_bounded_yaml
 from app.core.tasks.schema import CommandCheck, SuiteSpec, TaskSpec
 
 _M = TypeVar("_M", TaskSpec, SuiteSpec)
@@ -119,6 +120,11 @@ def load_catalog(roots: Iterable[Path]) -> Catalog:
             except TaskLoadError as error:
                 catalog.errors.append(error)
                 continue
+            except Exception as error:  # a broken user suite never stops the others loading
+                catalog.errors.append(
+                    TaskLoadError(suite_dir, [f"could not be loaded: {type(error).__name__}: {error}"])
+                )
+                continue
             if suite.id in catalog.suites:
                 catalog.errors.append(
                     TaskLoadError(
@@ -141,17 +147,27 @@ def _suite_dirs(root: Path) -> Iterator[Path]:
                 yield child
 
 
+def load_suite_spec(suite_dir: Path) -> SuiteSpec:
+    """The validated ``suite.yaml`` of a suite folder."""
+    suite_file = suite_dir / SUITE_FILE
+    return _validate(SuiteSpec, suite_file, _read_yaml(suite_file))
+
+
 def load_suite(suite_dir: Path, errors: list[TaskLoadError]) -> Suite:
     """Load one suite; broken task files go to ``errors`` and the rest still load."""
-    suite_file = suite_dir / SUITE_FILE
-    spec = _validate(SuiteSpec, suite_file, _read_yaml(suite_file))
+    spec = load_suite_spec(suite_dir)
     tasks: list[Task] = []
     seen: dict[str, Path] = {}
     for task_file in _task_files(suite_dir):
         try:
-            task = load_task(task_file, spec)
+            task = load_task(task_file, spec, suite_dir)
         except TaskLoadError as error:
             errors.append(error)
+            continue
+        except Exception as error:  # never let one file stop the rest of its suite
+            errors.append(
+                TaskLoadError(task_file, [f"could not be loaded: {type(error).__name__}: {error}"])
+            )
             continue
         if task.id in seen:
             errors.append(TaskLoadError(task_file, [f"id: {task.id!r} also used by {seen[task.id]}"]))
@@ -181,48 +197,88 @@ def _nested_task_files(folder: Path) -> Iterator[Path]:
             yield from _nested_task_files(child)
 
 
-def load_task(task_file: Path, suite: SuiteSpec) -> Task:
-    """Validate one task file against the schema and its suite's tiers."""
+def load_task(task_file: Path, suite: SuiteSpec, suite_dir: Path | None = None) -> Task:
+    """Validate one task file against the schema, its suite's tiers, and its suite folder
+    (folders and files it names must lie inside the suite)."""
     spec = _validate(TaskSpec, task_file, _read_yaml(task_file))
     problems: list[str] = []
     if spec.tier not in suite.tiers:
         problems.append(f"tier: {spec.tier!r} is not one of the suite's tiers {suite.tiers}")
     base = task_file.parent
-    folders = [("workspace", spec.workspace)] + [
-        ("checks.hidden", c.hidden) for c in spec.checks if isinstance(c, CommandCheck) and c.hidden
-    ]
-    for field_name, folder in folders:
-        if folder is not None and not (base / folder).is_dir():
+    inside = (suite_dir or base).resolve()
+    for field_name, folder in _folders(spec):
+        where = (base / folder).resolve()
+        if not where.is_relative_to(inside):
+            problems.append(f"{field_name}: {folder!r} leads outside the suite folder")
+        elif not where.is_dir():
             problems.append(f"{field_name}: folder {folder!r} not found next to the task file")
+    for field_name, file in _files(spec):
+        where = (base / file).resolve()
+        if not where.is_relative_to(inside):
+            problems.append(f"{field_name}: {file!r} leads outside the suite folder")
+        elif not where.is_file():
+            problems.append(f"{field_name}: file {file!r} not found next to the task file")
+    problems += _command_problems(spec)
     if problems:
         raise TaskLoadError(task_file, problems)
     return Task(spec=spec, suite=suite.id, path=task_file, content_hash=task_hash(spec, base))
 
 
+def _folders(spec: TaskSpec) -> list[tuple[str, str]]:
+    named = [("workspace", spec.workspace)] + [
+        (f"checks.{i}.hidden", c.hidden)
+        for i, c in enumerate(spec.all_checks())
+        if isinstance(c, CommandCheck)
+    ]
+    return [(name, folder) for name, folder in named if folder is not None]
+
+
+def _files(spec: TaskSpec) -> list[tuple[str, str]]:
+    return [("tool_class.file", spec.tool_class.file)] if spec.tool_class is not None else []
+
+
+def _command_problems(spec: TaskSpec) -> list[str]:
+    """Check commands must name an allowed program, as the sandbox will demand at run time."""
+    from app.core.tasks.sandbox import ALLOWED_COMMANDS
+
+    problems = []
+    for index, check in enumerate(spec.all_checks()):
+        if isinstance(check, CommandCheck):
+            program = check.argv[0].replace("\\", "/").rsplit("/", 1)[-1]
+            if program not in ALLOWED_COMMANDS:
+                allowed = ", ".join(sorted(ALLOWED_COMMANDS))
+                problems.append(
+                    f"checks.{index}.argv: {program!r} is not an allowed command ({allowed})"
+                )
+    return problems
+
+
 def task_hash(spec: TaskSpec, base: Path) -> str:
     """Hash of the task definition and every file of its workspace and hidden checks."""
     digest = hashlib.sha256()
-    digest.update(json.dumps(spec.model_dump(mode="json"), sort_keys=True).encode())
-    folders = [spec.workspace] + [
-        c.hidden for c in spec.checks if isinstance(c, CommandCheck) and c.hidden
-    ]
-    for folder in folders:
-        if folder is None:
-            continue
+    digest.update(json.dumps(spec.hash_dump(), sort_keys=True).encode())
+    for _, folder in _folders(spec):
         root = base / folder
         for file in sorted(p for p in root.rglob("*") if p.is_file()):
             digest.update(str(file.relative_to(root)).encode())
             digest.update(file.read_bytes())
+    for _, name in _files(spec):
+        digest.update(name.encode())
+        digest.update((base / name).read_bytes())
     return digest.hexdigest()[:16]
 
 
 def _read_yaml(path: Path) -> object:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return read_bounded_yaml(path)
     except FileNotFoundError:
         raise TaskLoadError(path, ["file not found"]) from None
+    except UnsafeYaml as error:
+        raise TaskLoadError(path, [f"refused: {error}"]) from None
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise TaskLoadError(path, [f"not valid YAML: {error}"]) from None
+    except (OSError, RecursionError, MemoryError) as error:
+        raise TaskLoadError(path, [f"could not be read: {type(error).__name__}: {error}"]) from None
 
 
 def _validate(model: type[_M], path: Path, data: object) -> _M:

@@ -17,7 +17,7 @@ def value_matches(matcher: Matcher, value: Any) -> bool:
     if matcher.iequals is not None:
         return isinstance(value, str) and value.strip().casefold() == matcher.iequals.casefold()
     if matcher.one_of is not None:
-        return any(_loose_equal(option, value) for option in matcher.one_of)
+        return any(_equal(matcher, option, value) for option in matcher.one_of)
     if matcher.regex is not None:
         return re.fullmatch(matcher.regex, _as_text(value), flags=re.IGNORECASE | re.DOTALL) is not None
     if matcher.approx is not None:
@@ -25,7 +25,62 @@ def value_matches(matcher: Matcher, value: Any) -> bool:
         return number is not None and math.isclose(number, matcher.approx, abs_tol=matcher.tol)
     if matcher.contains is not None:
         return matcher.contains.casefold() in _as_text(value).casefold()
-    return _loose_equal(matcher.equals, value)
+    return _equal(matcher, matcher.equals, value)
+
+
+def _equal(matcher: Matcher, expected: Any, value: Any) -> bool:
+    """Equality under the matcher's options (case, whitespace, types, list order);
+    without options, the forgiving equality of format version 1."""
+    if not _has_options(matcher):
+        return _loose_equal(expected, value)
+    if isinstance(expected, list) and isinstance(value, list):
+        if len(expected) != len(value):
+            return False
+        if matcher.order == "any":
+            return _same_items(matcher, expected, value)
+        return all(_equal(matcher, e, v) for e, v in zip(expected, value, strict=True))
+    if isinstance(expected, dict) and isinstance(value, dict):
+        return set(expected) == set(value) and all(
+            _equal(matcher, expected[k], value[k]) for k in expected
+        )
+    if matcher.strict_type and _json_type(expected) != _json_type(value):
+        return False
+    if isinstance(expected, str) and isinstance(value, str):
+        return _text(matcher, expected) == _text(matcher, value)
+    return expected == value if matcher.strict_type else _loose_equal(expected, value)
+
+
+def _has_options(matcher: Matcher) -> bool:
+    return (
+        matcher.ignore_case or matcher.normalize_space or matcher.strict_type or matcher.order != "exact"
+    )
+
+
+def _same_items(matcher: Matcher, expected: list[Any], value: list[Any]) -> bool:
+    """Each expected item pairs with a distinct item of ``value``, in any order."""
+    left = list(value)
+    for item in expected:
+        index = next((i for i, v in enumerate(left) if _equal(matcher, item, v)), None)
+        if index is None:
+            return False
+        left.pop(index)
+    return True
+
+
+def _text(matcher: Matcher, text: str) -> str:
+    text = " ".join(text.split()) if matcher.normalize_space else text.strip()
+    return text.casefold() if matcher.ignore_case else text
+
+
+def _json_type(value: Any) -> str:
+    """The JSON type of a value, telling an integer from a number."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    return type(value).__name__
 
 
 def args_mismatch(

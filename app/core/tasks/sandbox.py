@@ -26,13 +26,14 @@ import shutil
 import signal
 import stat
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from app.core.tasks.interpreter import interpreter_environment, python_interpreter
 
 if os.name == "posix":
     import resource  # imported here: importing inside the forked child can deadlock
@@ -164,6 +165,7 @@ class Sandbox:
             "PYTHONIOENCODING": "utf-8",
             "PYTHONNOUSERSITE": "1",
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",  # task tests need no plugins; startup stays fast
+            **interpreter_environment(),
         }
         if os.name == "nt" and "SYSTEMROOT" in os.environ:  # Python on Windows needs it
             env["SYSTEMROOT"] = os.environ["SYSTEMROOT"]
@@ -220,16 +222,6 @@ class Sandbox:
                     with contextlib.suppress(OSError):
                         os.chmod(name, stat.S_IRWXU)
         shutil.rmtree(self.root, ignore_errors=True)
-
-
-def python_interpreter() -> str:
-    """The Python that runs ``python``/``pytest`` commands: this one, or one on PATH when frozen."""
-    if not getattr(sys, "frozen", False):
-        return sys.executable
-    found = shutil.which("python3") or shutil.which("python")
-    if found is None:
-        raise SandboxError("no Python interpreter is installed on this machine")
-    return found
 
 
 def _drain(process: subprocess.Popen[bytes], timed_out: threading.Event) -> tuple[bytes, int]:

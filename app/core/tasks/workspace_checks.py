@@ -19,6 +19,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from app.core.faults import HarnessFault
 from app.core.tasks.environment import TaskEnvironment
 from app.core.tasks.sandbox import CommandResult, Sandbox, SandboxError
 from app.core.tasks.schema import CodeAnswerCheck, CommandCheck, FileCheck
@@ -34,6 +35,7 @@ _LANGUAGE_TAGS = {
 }
 _ANSWER_FILE = {"python": "answer.py", "shell": "answer.sh", "text": "answer.txt"}
 _SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+PYTEST_USAGE_ERROR = 4
 HIDDEN_INI = "agentgap-check.ini"  # pytest's configuration for a hidden check, ours alone
 
 
@@ -94,6 +96,8 @@ def run_hidden(check: CommandCheck, source: Path, workspace: Sandbox) -> tuple[b
             ini.write_text(f"[pytest]\npythonpath = {shlex.quote(str(workspace.root))}\n", "utf-8")
             argv[at + 1 : at + 1] = ["-c", HIDDEN_INI, "--rootdir", ".", "--noconftest"]
         result = check_box.run(argv, timeout_s=check.timeout_s)
+        if at is not None:
+            require_working_pytest(result)
         passed = result.exit_code == 0 and not result.timed_out
         if passed and at is not None and not _pytest_counts(result).get("passed"):
             return False, f"pytest reported no passed tests ({summary(result)})"
@@ -127,9 +131,24 @@ def code_answer_check(
         (sandbox.root / _ANSWER_FILE[check.language]).write_text(code, encoding="utf-8")
         (sandbox.root / "test_answer.py").write_text(check.test, encoding="utf-8")
         result = sandbox.run(["pytest", "-q", "test_answer.py"], timeout_s=CODE_ANSWER_TIMEOUT_S)
+        require_working_pytest(result)
         return result.exit_code == 0 and not result.timed_out, summary(result)
     finally:
         sandbox.close()
+
+
+def require_working_pytest(result: CommandResult) -> None:
+    """Raise ``HarnessFault`` when pytest itself could not run the check: the interpreter
+    lacks it, or pytest refused its own command line (usage error, exit code 4)."""
+    lines = result.output.strip().splitlines()
+    if result.exit_code != 0 and lines and lines[-1].endswith("No module named pytest"):
+        raise HarnessFault(
+            "pytest is not installed in the Python that runs checks "
+            "(run `agentgap doctor`; reinstall AgentGap so that its dependencies are present)"
+        )
+    if result.exit_code == PYTEST_USAGE_ERROR:
+        tail = (lines or [""])[-1][:200]
+        raise HarnessFault(f"pytest refused the check's command line: {tail}")
 
 
 def _syntax_problem(code: str) -> str | None:

@@ -7,6 +7,11 @@ with JSON or XML parameters, Llama ``<|python_tag|>``, Mistral ``[TOOL_CALLS]``,
 ``[f(x=1)]`` lists and bare ``f(x=1)`` lines (offered tool names only). Text that
 plainly tries to be a call but cannot be read becomes a ``MalformedCall`` with the
 reason; recovery never raises.
+
+Code a reply merely shows is not a call: fenced blocks in a programming language (or
+unlabelled ones holding no JSON) and lists of signatures (``f(a, b) - does x``) are
+skipped. In prompted mode a reply that is nothing but one fenced block holding calls
+in the prompted form is read as those calls.
 """
 
 from __future__ import annotations
@@ -16,11 +21,12 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from app.core.chat import MalformedCall, ToolCall
+from app.core.chat import CallSource, MalformedCall, ToolCall
 from app.core.toolcalls.base import Context, Found, Recogniser
 from app.core.toolcalls.prose import bare_json, fences
 from app.core.toolcalls.pythonic import bare_pythonic, pythonic_lists
 from app.core.toolcalls.render import render_call
+from app.core.toolcalls.samples import code_sample_spans, is_code_sample, whole_reply_fence
 from app.core.toolcalls.tags import function_tags, tool_call_tags
 from app.core.toolcalls.tokens import mistral, python_tags
 
@@ -28,16 +34,8 @@ __all__ = ["Recovery", "recover_tool_calls", "render_call"]
 
 _log = logging.getLogger(__name__)
 
-_RECOGNISERS: tuple[Recogniser, ...] = (
-    tool_call_tags,
-    function_tags,
-    python_tags,
-    mistral,
-    fences,
-    bare_json,
-    pythonic_lists,
-    bare_pythonic,
-)
+_TAG_RECOGNISERS: tuple[Recogniser, ...] = (tool_call_tags, function_tags, python_tags, mistral)
+_PROSE_RECOGNISERS: tuple[Recogniser, ...] = (fences, bare_json, pythonic_lists, bare_pythonic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,24 +47,55 @@ class Recovery:
     text: str  # the input without the call text, for display as prose
 
 
-def recover_tool_calls(text: str, tool_names: Collection[str] = ()) -> Recovery:
-    """Find every tool call written in ``text``; bare ``f(x=1)`` lines count for ``tool_names``."""
+def recover_tool_calls(
+    text: str, tool_names: Collection[str] = (), *, prompted: bool = False
+) -> Recovery:
+    """Find every tool call written in ``text``; bare ``f(x=1)`` lines count for ``tool_names``.
+
+    ``prompted``: the reply answers the prompted-mode instructions, so a reply that is one
+    fenced block of calls in that form counts as those calls.
+    """
     try:
-        return _recover(text, Context(frozenset(tool_names)))
+        context = Context(frozenset(tool_names))
+        if prompted:
+            whole = _whole_reply_fence(text, context)
+            if whole is not None:
+                return whole
+        return _recover(text, context)
     except Exception:  # a parser bug must never end an attempt
         _log.exception("tool-call recovery failed on a %d-character reply", len(text))
         return Recovery((), (), text.strip())
 
 
+def _whole_reply_fence(text: str, context: Context) -> Recovery | None:
+    """The calls of a reply that is one fenced block holding only ``<tool_call>`` blocks
+    or JSON call objects (the prompted form), else None."""
+    fence = whole_reply_fence(text)
+    if fence is None or not is_code_sample(text, fence):
+        return None  # call fences (``json``, ``tool_call``) are read the ordinary way
+    inner = text[fence.inner_start : fence.inner_end]
+    found: list[Found] = []
+    _read_with((tool_call_tags, bare_json), inner, inner, found, context)
+    if not found or any(f.error is not None for f in found):
+        return None
+    if _prose(inner, found):
+        return None
+    raw = text.strip()
+    calls: list[ToolCall] = []
+    for span in found:
+        for name, arguments in span.calls:
+            calls.append(ToolCall(f"rc_{len(calls)}", name, arguments, span.source, raw))
+    return Recovery(tuple(calls), (), "")
+
+
 def _recover(text: str, context: Context) -> Recovery:
     spans: list[Found] = []
-    masked = text
-    for recognise in _RECOGNISERS:
-        new = [found for found in recognise(masked, context) if not _overlaps(spans, found)]
-        for found in new:
-            bisect.insort(spans, found, key=_start)
-        if new:
-            masked = _mask(masked, new)
+    masked = _read_with(_TAG_RECOGNISERS, text, text, spans, context)
+    # Code shown in fenced samples (outside call tags) is not called, tags included.
+    samples = [Found(a, b, CallSource.JSON_FENCE) for a, b in code_sample_spans(masked)]
+    spans = [found for found in spans if not _overlaps(samples, found)]
+    masked = _mask(text, sorted([*spans, *samples], key=_start))
+    _read_with(_PROSE_RECOGNISERS, text, masked, spans, context)
     calls: list[ToolCall] = []
     malformed: list[MalformedCall] = []
     for found in spans:
@@ -76,6 +105,24 @@ def _recover(text: str, context: Context) -> Recovery:
         for name, arguments in found.calls:
             calls.append(ToolCall(f"rc_{len(calls)}", name, arguments, found.source, raw))
     return Recovery(tuple(calls), tuple(malformed), _prose(text, spans))
+
+
+def _read_with(
+    recognisers: tuple[Recogniser, ...],
+    text: str,
+    masked: str,
+    spans: list[Found],
+    context: Context,
+) -> str:
+    """Run each recogniser on the text not yet read; add what it finds to ``spans``
+    (kept sorted) and return the text with every span blanked out."""
+    for recognise in recognisers:
+        new = [found for found in recognise(masked, context) if not _overlaps(spans, found)]
+        for found in new:
+            bisect.insort(spans, found, key=_start)
+        if new:
+            masked = _mask(masked, new)
+    return masked
 
 
 def _start(found: Found) -> int:

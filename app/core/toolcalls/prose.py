@@ -5,13 +5,13 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from app.core.chat import CallSource
 from app.core.toolcalls.base import BLANK_LINE, Context, Found, NextMatch, Parsed, Unreadable, read
 from app.core.toolcalls.pythonic import call_nodes, read_calls
+from app.core.toolcalls.samples import CALL_LANGUAGES, Fence, fenced_blocks
 from app.core.toolcalls.values import (
     balanced_end,
     calls_from_json,
@@ -21,47 +21,20 @@ from app.core.toolcalls.values import (
 )
 
 _JSON_LANGUAGES = frozenset({"", "json", "json5", "jsonc", "javascript", "js"})
-_CALL_LANGUAGES = frozenset({"tool_call", "tool_calls", "function_call", "tool_code"})
 _NAME_KEY = re.compile(r"""["']name["']\s*:""")
 _ARGUMENTS_KEY = re.compile(r"""["'](?:arguments|parameters)["']\s*:""")
 
 
-@dataclass(frozen=True, slots=True)
-class _Fence:
-    start: int
-    inner_start: int
-    inner_end: int
-    end: int
-    language: str
-
-
 def fences(text: str, context: Context) -> Iterator[Found]:
     """A fenced block holding call JSON, or Python calls in a ``tool_code`` block."""
-    for fence in _fenced_blocks(text):
+    for fence in fenced_blocks(text):
         found = _read_fence(text, fence, context)
         if found is not None:
             yield found
 
 
-def _fenced_blocks(text: str) -> Iterator[_Fence]:
-    """Each ``` block with its language; the last may run to the end of the text."""
-    pos = 0
-    while (start := text.find("```", pos)) >= 0:
-        line_end = text.find("\n", start + 3)
-        if line_end < 0:
-            return
-        words = text[start + 3 : line_end].split()
-        language = words[0].lower() if words else ""
-        close = text.find("```", line_end)
-        if close < 0:
-            yield _Fence(start, line_end + 1, len(text), len(text), language)
-            return
-        yield _Fence(start, line_end + 1, close, close + 3, language)
-        pos = close + 3
-
-
-def _read_fence(text: str, fence: _Fence, context: Context) -> Found | None:
-    explicit = fence.language in _CALL_LANGUAGES
+def _read_fence(text: str, fence: Fence, context: Context) -> Found | None:
+    explicit = fence.language in CALL_LANGUAGES
     if not explicit and fence.language not in _JSON_LANGUAGES:
         return None
     inner = text[fence.inner_start : fence.inner_end]
@@ -83,7 +56,7 @@ def _read_fence(text: str, fence: _Fence, context: Context) -> Found | None:
     return read(fence.start, fence.end, CallSource.JSON_FENCE, partial(_known, values, fence.end))
 
 
-def _malformed_fence(fence: _Fence, reason: str) -> Found:
+def _malformed_fence(fence: Fence, reason: str) -> Found:
     return Found(fence.start, fence.end, CallSource.JSON_FENCE, error=reason)
 
 

@@ -20,6 +20,7 @@ from app.core.toolcalls.base import (
     Parsed,
     Unreadable,
 )
+from app.core.toolcalls.samples import describes_signature
 from app.core.toolcalls.values import literal
 
 _MAX_CLOSINGS_TRIED = 40
@@ -108,6 +109,8 @@ def _scan(
         if start > 0 and end < len(text) and text[start - 1] == text[end] == "`":
             start, end = start - 1, end + 1  # `f(x=1)` written as inline code
         pos = end
+        if _is_signature(nodes) or describes_signature(text, end):
+            continue  # ``f(a, b)`` or ``f(x=1) - does y``: a tool described, not called
         found = _found(start, end, nodes, context)
         if found is not None:
             yield found
@@ -127,6 +130,11 @@ def _parse_span(
             return close.end(), nodes
         pos = close.end()
     return None
+
+
+def _is_signature(nodes: list[ast.Call]) -> bool:
+    """``f(title, time)``: parameters named as bare words, the way signatures are listed."""
+    return any(isinstance(arg, ast.Name) for node in nodes for arg in node.args)
 
 
 def _found(start: int, end: int, nodes: list[ast.Call], context: Context) -> Found | None:

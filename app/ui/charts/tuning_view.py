@@ -155,7 +155,7 @@ class TuningView(QWidget):
         rows = self.tuning.ceilings
         self.ceiling_table.setRowCount(len(rows))
         for r, d in enumerate(rows):
-            self._set(self.ceiling_table, r, [d.model, d.task_id, d.ceiling.value, d.evidence, d.ceiling.advice])
+            self._set(self.ceiling_table, r, [d.model, d.task_id, d.ceiling.value, d.evidence, d.advice])
         self.ceiling_table.resizeColumnsToContents()
 
     def _fill_modes(self) -> None:

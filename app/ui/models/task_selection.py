@@ -51,7 +51,7 @@ class TaskSelectionModel(QStandardItemModel):
                 for task in tasks:
                     item = QStandardItem(task.spec.title)
                     item.setData(task, TASK_ROLE)
-                    item.setToolTip(f"{task.id}\n{task.spec.prompt.strip()[:300]}")
+                    item.setToolTip(f"{task.id}\n{task.spec.conversation()[0].prompt.strip()[:300]}")
                     item.setCheckable(True)
                     item.setEditable(False)
                     item.setCheckState(Checked if suite.id in checked_suites else Unchecked)

@@ -38,6 +38,7 @@ from app.ui.charts.compare_charts import (
 )
 from app.ui.charts.tuning_view import TuningView
 from app.ui.transcripts.attempt_browser import AttemptBrowser
+from app.ui.widgets.unjudged_banner import UnjudgedBanner
 from app.ui.widgets.verdict_panel import VerdictPanel
 
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -99,6 +100,8 @@ class ComparePage(QWidget):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.addLayout(top)
+        self.unjudged_banner = UnjudgedBanner()
+        right_layout.addWidget(self.unjudged_banner)
         self.right_split = QSplitter(Qt.Orientation.Vertical)
         self.right_split.addWidget(self.verdict)
         self.right_split.addWidget(self.tabs)
@@ -195,6 +198,7 @@ class ComparePage(QWidget):
         for chart in self._charts():
             chart.show_data(data)
         self._fill_table(data)
+        self.unjudged_banner.show_unjudged(data.unjudged)
         self.tuning.show_tuning(data.tuning)
         self.browser.set_data(self._compared, data)
         if self._failures_pending is not None:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.core.events import Event
 from app.core.reports.configurations import SettingDifference
+from app.core.unjudged import unjudged
 from app.core.verdict import Verdict
 from app.ui.formatting import format_duration, plural
 from app.ui.models.run_models import AttemptListModel, RunGridModel
@@ -27,6 +28,7 @@ from app.ui.pages.run_overview import RunOverview, titled
 from app.ui.transcripts.transcript_view import TranscriptView
 from app.ui.widgets.elided_label import ElidedLabel
 from app.ui.widgets.progress_strip import ProgressStrip
+from app.ui.widgets.unjudged_banner import UnjudgedBanner
 from app.ui.widgets.verdict_panel import VerdictPanel
 
 log = logging.getLogger(__name__)
@@ -142,6 +144,8 @@ class LiveRunPage(QWidget):
         layout = QVBoxLayout(page)
         layout.addLayout(top)
         layout.addWidget(self.status)
+        self.unjudged_banner = UnjudgedBanner()
+        layout.addWidget(self.unjudged_banner)
         layout.addWidget(self.progress)
         layout.addWidget(self.verdict_box)
         layout.addWidget(splitter, 1)
@@ -208,6 +212,7 @@ class LiveRunPage(QWidget):
             else "Select an attempt (or a cell of the grid) to read its transcript."
         )
         self._update_progress()
+        self.unjudged_banner.show_unjudged(unjudged(state.attempts.values()))
         if state.live:
             self._eta_timer.start()
         elif state.order:
@@ -247,6 +252,8 @@ class LiveRunPage(QWidget):
         self.attempts_model.sync_rows()
         self.grid_model.cells_changed(changes.cells)
         self.attempts_model.attempts_changed(changes.attempts)
+        if changes.attempts:
+            self.unjudged_banner.show_unjudged(unjudged(state.attempts.values()))
         shown = self.transcript.attempt_id
         if shown is not None and shown in changes.events:
             shown_state = state.attempts[shown]

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.core.chat import GenerationSettings
 from app.core.config import AppSettings
+from app.core.context_fit import context_shortfalls
 from app.core.outcomes import ToolMode
 from app.core.plan import AttemptSettings
 from app.core.providers.base import HostStatus, ModelInfo
@@ -97,6 +98,9 @@ class RunSetupPage(QWidget):
         self.summary.setFont(font)
         self.reason = QLabel()
         self.reason.setWordWrap(True)
+        self.context_warning = QLabel()  # budgets a model's context cannot hold: a warning, not a block
+        self.context_warning.setWordWrap(True)
+        self.context_warning.setVisible(False)
         self.start_button = QPushButton("Start run")
         self.start_button.setDefault(True)
         self.start_button.clicked.connect(self._on_start)
@@ -144,6 +148,7 @@ class RunSetupPage(QWidget):
         footer.addWidget(self.start_button)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
+        layout.addWidget(self.context_warning)
         layout.addLayout(footer)
 
         self.task_model.dataChanged.connect(self.update_summary)
@@ -151,6 +156,7 @@ class RunSetupPage(QWidget):
         self.model_choices.dataChanged.connect(self.update_summary)
         self.model_choices.modelReset.connect(self.update_summary)
         self.repeats.valueChanged.connect(self.update_summary)
+        self.max_tokens.valueChanged.connect(self.update_summary)
         self.update_summary()
 
     # ---- inputs ---------------------------------------------------------------------
@@ -248,6 +254,11 @@ class RunSetupPage(QWidget):
         self.start_button.setEnabled(not reason)
         self.start_button.setToolTip(reason or "Start the run (Ctrl+R)")
         self.tune_button.setEnabled(not self._run_active)
+        shortfalls = context_shortfalls(
+            self.model_choices.selected_models(), self.task_model.selected_tasks(), self.attempt_settings()
+        )
+        self.context_warning.setText("\n".join(f"⚠ {s.warning}" for s in shortfalls))
+        self.context_warning.setVisible(bool(shortfalls))
 
     @Slot()
     def _on_start(self) -> None:

@@ -333,6 +333,8 @@ class TranscriptRenderer:
             facts.append(f"{s.calls_rejected} rejected")
         facts.append(f"{s.prompt_tokens + s.completion_tokens:,} tokens")
         facts.append(f"{s.wall_s:.1f} s")
+        if s.context_window:
+            facts.append(f"context {s.context_window:,} tokens")
         if event.infra_retries:
             facts.append(f"{event.infra_retries} server retr{'y' if event.infra_retries == 1 else 'ies'}")
         rows.append(f'<span style="color: {c.dim}">{" · ".join(facts)}</span>')

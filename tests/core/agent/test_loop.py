@@ -166,11 +166,22 @@ def test_turn_budget(catalog: Catalog) -> None:
 
 
 def test_token_budget_stops_an_endless_answer(catalog: Catalog) -> None:
-    provider = ScriptedProvider(turns=[Turn(text="la la ", endless=True, delay_s=0.0005)])
+    provider = ScriptedProvider(turns=[Turn(text="la la ", endless=True, varied=True, delay_s=0.0005)])
     started = time.monotonic()
     finished, _ = _attempt(_task(catalog, WEATHER), provider, settings=AttemptSettings(max_tokens=200))
     assert finished.outcome is Outcome.TOKEN_BUDGET
     assert time.monotonic() - started < 10
+    assert finished.stats.completion_tokens > 200  # the tokens streamed before the cut are kept
+
+
+def test_endless_repeated_text_is_a_loop_cut_early(catalog: Catalog) -> None:
+    provider = ScriptedProvider(turns=[Turn(text="I will now check the weather in Paris for you. ", endless=True)])
+    finished, events = _attempt(_task(catalog, WEATHER), provider, settings=AttemptSettings(max_tokens=16000))
+    assert finished.outcome is Outcome.LOOP
+    assert "repeated text" in finished.detail
+    assert finished.stats.completion_tokens < 400  # seconds of a small model, not its whole budget
+    streamed = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert streamed.count("check the weather") >= 8
 
 
 def test_length_stop_at_budget_is_token_budget(catalog: Catalog) -> None:
@@ -227,5 +238,6 @@ def test_a_provider_bug_costs_one_attempt_not_the_run(catalog: Catalog) -> None:
         raise TypeError("create() got an unexpected keyword argument 'temperature'")
 
     finished, _ = _attempt(_task(catalog, WEATHER), ScriptedProvider(responder=broken))
-    assert finished.outcome is Outcome.INFRA_ERROR  # never counted against the model
-    assert "unexpected error in the sim provider: TypeError" in finished.detail
+    assert finished.outcome is Outcome.HARNESS_ERROR  # our bug: never counted against the model
+    assert finished.infra_retries == 0  # and never retried silently
+    assert "the sim provider or the agent loop): TypeError" in finished.detail

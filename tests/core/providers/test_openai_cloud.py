@@ -183,8 +183,8 @@ def test_cancel_mid_stream_stops_at_once_and_closes_the_stream(fake: FakeOpenAI,
     with pytest.raises(Cancelled):
         for chunk in provider.stream_turn(_request(), cancel):
             seen.append(chunk)
-    assert time.monotonic() - started < 1.5 and any(isinstance(c, TextChunk) for c in seen)
-    deadline = time.monotonic() + 3
+    assert time.monotonic() - started < 5 and any(isinstance(c, TextChunk) for c in seen)
+    deadline = time.monotonic() + 10
     while fake.open_streams and time.monotonic() < deadline:
         time.sleep(0.02)
     assert fake.open_streams == 0

@@ -78,8 +78,9 @@ def test_a_realistic_attempt_is_stored_and_replays_exactly(repo: Repository, wri
     assert (record.model, record.task_id, record.suite, record.tier) == (QWEN.label, *WEATHER[:3])
     with raw(repo.database.path) as connection:
         checks = json.loads(connection.execute("select checks_json from attempts").fetchone()[0])
-    assert checks == [{"name": "called get_weather", "passed": True, "detail": "", "weight": 1.0},
-                      {"name": "answer mentions 21.5", "passed": True, "detail": "found '21.5'", "weight": 2.0}]
+    assert checks == [{"name": "called get_weather", "passed": True, "detail": "", "weight": 1.0, "broken": False},
+                      {"name": "answer mentions 21.5", "passed": True, "detail": "found '21.5'", "weight": 2.0,
+                       "broken": False}]
 
 
 def test_a_simulated_attempt_replays_the_events_it_emitted(repo: Repository, writer: StoreWriter) -> None:

@@ -253,10 +253,42 @@ UNWANTED = {
     "readiness.silence.no-tools-code": answer(
         '<tool_call>{"name": "python", "arguments": {"code": "len([1])"}}</tool_call>'
     ),
+    "readiness.silence.explain-call": call("get_weather", city="Antwerp"),
+    "readiness.silence.list-signatures": answer(
+        "<tool_call>{\"name\": \"cancel_meeting\", \"arguments\": {\"meeting_id\": \"1\"}}</tool_call>"
+    ),
     "readiness.silence.no-tools-weather": answer(
         '<tool_call>{"name": "get_weather", "arguments": {"city": "Oslo"}}</tool_call>'
     ),
 }
+
+
+SHOWN_CODE = {
+    "readiness.silence.explain-call": "```python\nget_weather('Antwerp')\n```\nThat is the call.",
+    "readiness.silence.list-signatures": "- schedule_meeting(title, time, attendees) - books one\n"
+    "- cancel_meeting(meeting_id): cancels one\nNeither is needed: this is about Antwerp.",
+    "readiness.silence.no-fit": "```python\nget_stock_price(ticker='LEAF')\n```\nNot needed.",
+}
+
+
+@pytest.mark.parametrize("mode", [ToolMode.RECOVERY, ToolMode.PROMPTED])
+@pytest.mark.parametrize("task_id", sorted(UNWANTED))
+def test_a_reference_answer_that_shows_code_passes_in_every_text_mode(
+    task_id: str, mode: ToolMode
+) -> None:
+    """Restraint tasks exist to accept answers that explain with code or list signatures."""
+    task = CATALOG.task(task_id)
+    finished = attempt(task, "reference", mode=mode)
+    assert finished.outcome is Outcome.PASSED, finished.detail
+
+
+@pytest.mark.parametrize("mode", [ToolMode.RECOVERY, ToolMode.PROMPTED])
+@pytest.mark.parametrize("task_id", sorted(SHOWN_CODE))
+def test_shown_code_on_a_silence_task_is_not_an_unwanted_call(task_id: str, mode: ToolMode) -> None:
+    task = CATALOG.task(task_id)
+    finished = attempt(task, provider=scripted(answer(SHOWN_CODE[task_id])), mode=mode)
+    assert finished.outcome is not Outcome.UNWANTED_CALL, finished.detail
+    assert not any(c.name == "no_tool_calls" and not c.passed for c in finished.checks)
 
 
 def test_every_silence_task_has_an_unwanted_call_case() -> None:

@@ -38,6 +38,12 @@ def respond(request: ChatRequest) -> Turn:
         directed = any(m.role == "system" and "item by item" in m.content for m in request.messages)
         good = _temperature(request) <= 0.3 or directed
         return Turn(calls=[PARIS]) if turn == 0 else Turn(text=ANSWER if good else "No idea, sorry.")
+    if model == "context-bound":  # its first reply fills any context below 16,000 tokens
+        context = settings.num_ctx or 4096
+        if context < 16_000 and turn == 0:
+            return Turn(text="Let me think about the weather in Paris first.", completion_tokens=context - 300,
+                        done_reason="length")
+        return Turn(calls=[PARIS]) if turn == 0 else Turn(text=ANSWER)
     return Turn(text="I cannot help with that.")  # "incapable": no budget helps
 
 

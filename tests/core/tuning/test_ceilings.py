@@ -44,3 +44,18 @@ def test_diagnose_cells_reads_the_scales_from_the_settings() -> None:
     ]
     assert diagnosis.ceiling is Ceiling.TURN
     assert diagnosis.evidence == "turns ×1 0/3, ×2 1/3, ×4 3/3; tokens ×1 0/3, ×2 0/3, ×4 0/3"
+
+
+def test_context_limited_baseline_is_a_context_ceiling_with_the_context_that_holds_it() -> None:
+    assert diagnose(Rate(0, 3), _points(0, 0, 0), _points(0, 0, 0), context_limited=3) is Ceiling.CONTEXT
+    assert diagnose(Rate(0, 3), _points(0, 0, 0), _points(0, 0, 0), context_limited=0) is Ceiling.CAPABILITY
+    spec = ceiling_sweep(AttemptSettings(), contexts=[20_480])
+    cells = [
+        TaskCell("m", "t", c.settings, Rate(k, 3), 3 if c.label == "baseline" else 0, 20_480)
+        for c, k in zip(spec.cells(), (0, 3, 0, 0, 0, 0), strict=True)
+    ]
+    assert [c.settings.generation.num_ctx for c in spec.cells()] == [None, 20_480, None, None, None, None]
+    [diagnosis] = diagnose_cells(cells)
+    assert diagnosis.ceiling is Ceiling.CONTEXT
+    assert diagnosis.advice.endswith("raise num_ctx to 20480 (passes rose)")
+    assert "3/3 cut by the context" in diagnosis.evidence

@@ -147,3 +147,22 @@ def test_the_simulated_overthinker_shows_a_token_ceiling_and_a_thinking_winner(t
         sim.execute(sweep, CancelToken())
         [analysis] = build_report(sim.repository, [sweep.run_id]).tuning.sweeps
         assert analysis.winners == {Factor.THINKING: False}
+
+
+def test_a_context_ceiling_names_the_num_ctx_that_holds_it(engine: Engine) -> None:
+    task = engine.catalog.task(TASK)
+    first = engine.plan([ref("context-bound")], [task], repeats=3)
+    engine.execute(first, CancelToken())
+    [limits] = engine.repository.context_limits([first.run_id])
+    assert limits.count == 3 and limits.needed is not None and limits.needed >= 16_000
+
+    ceiling = engine.plan_ceiling([first.run_id])
+    contexts = {a.settings.generation.num_ctx for a in ceiling.attempts}
+    assert contexts == {None, limits.needed}  # the sweep varies num_ctx too
+    engine.execute(ceiling, CancelToken())
+
+    [diagnosis] = build_report(engine.repository, [ceiling.run_id]).tuning.ceilings
+    assert diagnosis.ceiling is Ceiling.CONTEXT
+    assert diagnosis.context_limited == 3
+    assert f"raise num_ctx to {limits.needed}" in diagnosis.advice
+    assert f"num_ctx {limits.needed} 3/3" in diagnosis.evidence

@@ -1,0 +1,1 @@
+"""Converters that turn published benchmark data into AgentGap suites."""

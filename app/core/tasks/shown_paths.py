@@ -1,0 +1,48 @@
+"""Machine paths out of what users read and share.
+
+Tool results, check details and outcome details pass through ``shown_paths`` before they
+reach the transcript, the store or an export: paths inside the attempt's workspace become
+relative (``stats.py``), the interpreter becomes ``python``, and no scratch folder,
+virtual environment or home folder is left to read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+from app.core.tasks.interpreter import SHOWN_NAME, python_interpreter
+
+# Folders the sandbox makes (agentgap-ws-…, agentgap-hidden-…), wherever they sit.
+_SCRATCH = re.compile(r"(?:[A-Za-z]:)?[^\s'\"=:]*[/\\]agentgap-(?:ws|hidden)-[A-Za-z0-9_]+(?P<rest>[/\\]?)")
+
+
+def shown_paths(text: str, workspace: Path | None = None) -> str:
+    """``text`` with every machine path replaced by what a reader needs to know."""
+    if not text:
+        return text
+    for root in _forms(workspace):
+        text = text.replace(root + os.sep, "").replace(root, ".")
+    text = _SCRATCH.sub(lambda found: "" if found.group("rest") else ".", text)
+    for interpreter in _forms(Path(python_interpreter())):
+        text = text.replace(interpreter, SHOWN_NAME)
+    for prefix in sorted({*_forms(Path(sys.prefix)), *_forms(Path(sys.base_prefix))}, key=len, reverse=True):
+        text = text.replace(prefix + os.sep, "<python>" + os.sep)
+    home = os.path.expanduser("~")
+    if home not in ("~", os.sep, ""):
+        text = text.replace(home + os.sep, "~" + os.sep)
+    return text
+
+
+def _forms(path: Path | None) -> list[str]:
+    """The path as written and as resolved (``/tmp`` may be a link), longest first."""
+    if path is None:
+        return []
+    forms = {str(path)}
+    try:
+        forms.add(str(path.resolve()))
+    except OSError:
+        pass
+    return sorted((f for f in forms if len(f) > 1), key=len, reverse=True)
