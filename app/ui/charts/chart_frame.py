@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QShowEvent
 from PySide6.QtWidgets import QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
 
 from app.core.outcomes import Outcome
@@ -61,6 +61,7 @@ class ChartFrame(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
+        self._palette_changed = False
         self._style_axes()
 
     @property
@@ -107,4 +108,17 @@ class ChartFrame(QWidget):
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
-            self._style_axes()
+            self._palette_changed = True
+            if self.isVisible():
+                self._restyle_soon()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._palette_changed:
+            self._restyle_soon()
+
+    def _restyle_soon(self) -> None:
+        """Restyle on the next turn of the event loop: never inside a palette cascade, and not
+        at all once the widget is gone (the timer dies with it)."""
+        self._palette_changed = False
+        QTimer.singleShot(0, self, self._style_axes)

@@ -7,13 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtGui import QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QSplitter,
-    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -120,24 +119,20 @@ class TranscriptComparison(QWidget):
 
     @Slot(str)
     def _highlight(self, text: str) -> None:
-        """Mark every match in every column; the count shows beside the search box."""
+        """Select the first match in every column; the count of all matches shows beside the box."""
         total = 0
-        colour = QColor("#fde047")
         for view in self.views:
-            selections = []
-            if text:
-                cursor = view.document().find(text, 0)
-                while not cursor.isNull():
-                    selection = QTextEdit.ExtraSelection()
-                    selection.cursor = cursor  # type: ignore[misc]
-                    fmt = QTextCharFormat()
-                    fmt.setBackground(colour)
-                    fmt.setForeground(QColor("#0f172a"))
-                    selection.format = fmt  # type: ignore[misc]
-                    selections.append(selection)
-                    cursor = view.document().find(text, cursor)
-            view.setExtraSelections(selections)
-            total += len(selections)
+            if not text:
+                continue
+            document = view.document()
+            cursor = document.find(text, 0)
+            first = QTextCursor(cursor)
+            while not cursor.isNull():
+                total += 1
+                cursor = document.find(text, cursor)
+            if not first.isNull():
+                view.setTextCursor(first)
+                view.ensureCursorVisible()
         self.matches.setText(f"{total} match(es)" if text else "")
 
     @Slot()
