@@ -108,6 +108,7 @@ class ComparePage(QWidget):
         self.right_split.setStretchFactor(1, 1)
         self.right_split.setChildrenCollapsible(False)
         right_layout.addWidget(self.right_split, 1)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
 
         splitter = QSplitter()
         splitter.addWidget(left)
@@ -117,6 +118,18 @@ class ComparePage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._show_nothing_ticked()
+
+    @Slot(int)
+    def _on_tab_changed(self, _index: int) -> None:
+        """Transcripts get the full height: the verdict folds to its one line while they show."""
+        reading = self.tabs.currentWidget() is self.browser
+        self.verdict.set_folded(reading)
+        self._fit_verdict()
+
+    def _fit_verdict(self) -> None:
+        total = max(1, self.right_split.height())
+        wanted = min(self.verdict.sizeHint().height(), int(total * 0.45))
+        self.right_split.setSizes([wanted, total - wanted])
 
     def _charts(self) -> tuple[PassRateByTier, FailureModes, AgentVsCode, ScoreVsSpeed, RawVsHarness, TaskHeatmap]:
         return (self.by_tier, self.failures, self.gap, self.speed, self.modes, self.heatmap)
@@ -192,9 +205,7 @@ class ComparePage(QWidget):
         n = sum(m.agent.scored + m.code.scored for m in data.models)
         self.status.setText(f"{len(data.models)} model(s) · {len(data.tasks)} task(s) · {n} scored attempts")
         self.verdict.show_verdict(build_verdict(data.models), data.differences)
-        total = max(1, self.right_split.height())
-        wanted = min(self.verdict.sizeHint().height(), int(total * 0.45))
-        self.right_split.setSizes([wanted, total - wanted])
+        self._fit_verdict()
         for chart in self._charts():
             chart.show_data(data)
         self._fill_table(data)

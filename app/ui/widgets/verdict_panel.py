@@ -77,6 +77,7 @@ class VerdictPanel(QWidget):
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.table.doubleClicked.connect(lambda index: self._request(index.row()))
         self.verdict: Verdict | None = None
+        self._folded = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.recommendation)
@@ -84,18 +85,24 @@ class VerdictPanel(QWidget):
         layout.addWidget(self.table)
         self.show_verdict(None)
 
+    def set_folded(self, folded: bool) -> None:
+        """Only the recommendation (for reading transcripts below), or the whole ranking."""
+        self._folded = folded
+        self.table.setVisible(not folded and self.verdict is not None)
+        self.differences.setVisible(not folded and bool(self.differences.text()))
+
     def show_verdict(self, verdict: Verdict | None, differences: list[SettingDifference] | None = None) -> None:
         self.verdict = verdict
         text = describe_differences(differences or [])
         self.differences.setText(text)
-        self.differences.setVisible(bool(text))
+        self.differences.setVisible(bool(text) and not self._folded)
         if verdict is None:
             self.recommendation.setText("Verdict: tick a run to rank its models.")
             self.table.setRowCount(0)
             self.table.hide()
             return
         self.recommendation.setText(f"Verdict: {verdict.recommendation}")
-        self.table.show()
+        self.table.setVisible(not self._folded)
         self.table.setRowCount(len(verdict.rows))
         for r, row in enumerate(verdict.rows):
             name = row.name + ("  (simulated)" if row.simulated else "")
