@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -124,7 +124,7 @@ class ComparePage(QWidget):
         """Transcripts get the full height: the verdict folds to its one line while they show."""
         reading = self.tabs.currentWidget() is self.browser
         self.verdict.set_folded(reading)
-        self._fit_verdict()
+        QTimer.singleShot(0, self, self._fit_verdict)  # once the folded layout has its new size
 
     def _fit_verdict(self) -> None:
         total = max(1, self.right_split.height())
