@@ -3,7 +3,10 @@
 Drives the main window offscreen over a temporary database with the simulated models
 (pace 1, so the live run is caught mid-stream) and saves one PNG per main screen:
 models (no server: the empty state), run-setup, live-run, history, preferences,
-sweep-builder, tuning and ceilings (a sweep and a budget-ceiling run on the Compare page).
+sweep-builder, tuning and ceilings (a sweep and a budget-ceiling run on the Compare page),
+the verdict at the end of a demo run, and Compare's verdict, failure modes, heatmap, gap,
+raw vs harness and attempts views over the demo run and a native-mode run. Shots are
+1280×720; the verdict and Compare are also taken at 1440×900 (``-1440`` in the name).
 
     .venv/bin/python tools/screenshots.py            # both themes
     .venv/bin/python tools/screenshots.py --theme dark
@@ -27,7 +30,8 @@ if TYPE_CHECKING:
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "docs" / "screenshots"
-SIZE = (1280, 800)
+SIZE = (1280, 720)
+LARGE = (1440, 900)
 
 
 def _port_is_closed(port: int) -> bool:
@@ -59,7 +63,6 @@ def shoot(theme_name: str) -> list[Path]:
     """Take every screenshot with one palette; returns the files written."""
     _isolate()
     sys.path.insert(0, str(REPO))
-    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication, QWidget
 
     from app.core.config import AppSettings
@@ -87,9 +90,9 @@ def shoot(theme_name: str) -> list[Path]:
         if until is not None and not until():
             raise TimeoutError("the app did not reach the state to photograph")
 
-    def save(widget: QWidget, name: str, settle: float = 0.3) -> None:
+    def save(widget: QWidget, name: str, settle: float = 0.3, suffix: str = "") -> None:
         pump(settle)
-        path = OUT / f"{name}-{theme_name}.png"
+        path = OUT / f"{name}-{theme_name}{suffix}.png"
         widget.grab().save(str(path))
         written.append(path)
 
@@ -150,17 +153,43 @@ def shoot(theme_name: str) -> list[Path]:
     compare = window.compare_page
     compare.reload()
     wanted = {r.id for r in engine.repository.list_runs(limit=20) if r.name.startswith(("sweep", "budget"))}
-    for i in range(compare.runs.count()):
-        item = compare.runs.item(i)
-        if item.data(Qt.ItemDataRole.UserRole + 1) in wanted:
-            item.setCheckState(Qt.CheckState.Checked)
+    compare.tick_runs(sorted(wanted))
     pump(20, until=lambda: compare.data is not None and len(compare.data.runs) == len(wanted))
     compare.tabs.setCurrentWidget(compare.tuning)
     save(window, "tuning", settle=0.6)
     compare.tuning.tables.setCurrentIndex(1)  # budget ceilings: chart and table
     save(window, "ceilings", settle=0.6)
+
+    runs = {r.name: r.id for r in engine.repository.list_runs(limit=50)}
+    demo, native = runs[DEMO_RUN], runs[NATIVE_RUN]
+    window.open_run(demo)
+    pump(30, until=lambda: window.live_page.verdict_box.isVisible())
+    save(window, "verdict", settle=0.5)
+    window.compare_runs([demo, native])
+    pump(30, until=lambda: compare.data is not None and {r.id for r in compare.data.runs} == {demo, native})
+    for tab, name in ((compare.by_tier, "compare"), (compare.failures, "failure-modes"),
+                      (compare.heatmap, "heatmap"), (compare.gap, "agent-vs-code"), (compare.modes, "raw-vs-harness")):
+        compare.tabs.setCurrentWidget(tab)
+        save(window, name, settle=0.5)
+    looper = next(r.name for r in compare.verdict.verdict.rows if r.name.startswith("sim:looper"))  # type: ignore[union-attr]
+    verifier = next(r.name for r in compare.verdict.verdict.rows if r.name.startswith("sim:verifier"))  # type: ignore[union-attr]
+    compare.show_failures(looper)
+    compare.browser.put_beside()
+    compare.browser.focus(verifier, None, failures_only=True)
+    save(window, "attempts", settle=0.5)
+    window.resize(*LARGE)
+    compare.browser.clear_beside()
+    compare.tabs.setCurrentWidget(compare.by_tier)
+    save(window, "compare", settle=0.6, suffix="-1440")
+    window.open_run(demo)
+    pump(30, until=lambda: window.live_page.state is not None and window.live_page.verdict_box.isVisible())
+    save(window, "verdict", settle=0.6, suffix="-1440")
     window.close()
     return written
+
+
+DEMO_RUN = "Demo: every simulated model, readiness and one-shot code"
+NATIVE_RUN = "The same, native tool calls only (three models)"
 
 
 def _seed_history(engine: Engine) -> None:
@@ -181,6 +210,13 @@ def _seed_history(engine: Engine) -> None:
     ):
         plan = engine.plan(models, tasks, repeats=3, settings=[settings], name=name)
         engine.execute(plan, CancelToken())
+    from app.core.providers.simulated import PROFILES
+
+    demo = [engine.parse_model(f"sim:{n}") for n in PROFILES]
+    code = engine.catalog.tasks("oneshot")
+    engine.execute(engine.plan(demo, tasks + code, repeats=2, name=DEMO_RUN), CancelToken())
+    native = AttemptSettings(tool_mode=ToolMode.NATIVE)
+    engine.execute(engine.plan(demo[:3], tasks, repeats=2, settings=[native], name=NATIVE_RUN), CancelToken())
     plan = engine.plan(sim[1:], tasks, repeats=3, name="Cancelled half-way")
     token = CancelToken()
     done = 0

@@ -60,6 +60,7 @@ class AppSettings(BaseModel):
     cloud_notice_accepted: bool = False
     # refuse to run coding tasks where the OS gives no jail (process isolation only)
     require_jail: bool = False
+    theme: Literal["", "light", "dark"] = ""  # "" follows the system
 
     def effective_hosts(self) -> list[HostConfig]:
         """Configured hosts, or the default Ollama host (``OLLAMA_HOST`` honoured)."""

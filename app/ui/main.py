@@ -63,11 +63,11 @@ def run_gui(argv: list[str]) -> int:
     qt_app.setApplicationName("AgentGap")
     qt_app.setOrganizationName("AgentGap")
     qt_app.setApplicationVersion(app.__version__)
-    apply_theme(qt_app, args.theme)
+    settings = load_settings()
+    apply_theme(qt_app, args.theme or settings.theme or None)
     icon = resource_path("icons", "agentgap.png")
     if icon.exists():
         qt_app.setWindowIcon(QIcon(str(icon)))
-    settings = load_settings()
     try:
         engine = Engine(db_path=args.db, settings=settings, simulated_pace=settings.simulated_pace)
     except Exception as error:

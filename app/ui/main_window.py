@@ -8,6 +8,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QByteArray, QSettings, QSize, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -24,6 +25,8 @@ from app.core.events import RunFinished
 from app.core.modelref import ModelRef
 from app.core.plan import RunPlan
 from app.core.providers.base import ProviderKind
+from app.core.reports.data import ReportData
+from app.core.verdict import build_verdict
 from app.ui.background.bridge import EventBridge
 from app.ui.background.run_launcher import RunLauncher
 from app.ui.background.workers import RunController
@@ -35,6 +38,7 @@ from app.ui.pages.history_page import HistoryPage
 from app.ui.pages.live_run_page import LiveRunPage
 from app.ui.pages.models_page import ModelsPage
 from app.ui.pages.run_setup_page import RunRequest, RunSetupPage
+from app.ui.theme import apply_theme
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +167,10 @@ class MainWindow(QMainWindow):
         self.live_page.cancel_requested.connect(self.cancel_run)
         self.live_page.setup_requested.connect(lambda: self.show_page(SETUP))
         self.history_page.open_requested.connect(self.open_run)
+        self.history_page.compare_requested.connect(self.compare_runs)
+        self.live_page.compare_requested.connect(lambda run_id: self.compare_runs([run_id]))
+        self.live_page.failures_requested.connect(self._show_failures_of_run)
+        self.compare_page.computed.connect(self._on_compared)
         self.history_page.resume_requested.connect(self.resume_run)
         self.launcher.launch_ready.connect(self._launch)
         self.launcher.run_opened.connect(self._on_run_opened)
@@ -248,6 +256,7 @@ class MainWindow(QMainWindow):
         self._run_ended("")
         verb = "cancelled" if finished.cancelled else "finished"
         self.run_status.setText(f"Run {verb}: {finished.completed_attempts} attempt(s) completed")
+        self.compare_page.tick_runs([finished.run_id])  # its verdict then shows on Live run too
 
     @Slot(str)
     def _on_run_failed(self, message: str) -> None:
@@ -271,6 +280,25 @@ class MainWindow(QMainWindow):
     def _on_run_opened(self, state: RunState) -> None:
         self.live_page.show_run(state)
         self.show_page(LIVE)
+        if state.done:
+            self.compare_page.tick_runs([state.run_id])
+
+    @Slot(list)
+    def compare_runs(self, run_ids: list[str]) -> None:
+        """Compare exactly these runs (from History, or the run that just finished)."""
+        self.compare_page.tick_runs(list(run_ids))
+        self.show_page(COMPARE)
+
+    @Slot(str, str)
+    def _show_failures_of_run(self, run_id: str, series: str) -> None:
+        """From the verdict on Live run: Compare with the run ticked, listing that model's failures."""
+        self.compare_page.show_failures_of([run_id], series)
+        self.show_page(COMPARE)
+
+    @Slot(object)
+    def _on_compared(self, data: ReportData) -> None:
+        if len(data.runs) == 1:
+            self.live_page.show_verdict(data.runs[0].id, build_verdict(data.models), data.differences)
 
     @Slot(str)
     def resume_run(self, run_id: str) -> None:
@@ -304,6 +332,9 @@ class MainWindow(QMainWindow):
         self.engine.settings = dialog.result_settings
         save_settings(self.engine.settings)
         self.setup_page.apply_defaults(self.engine.settings)
+        app = QApplication.instance()
+        if isinstance(app, QApplication) and self.engine.settings.theme:
+            apply_theme(app, self.engine.settings.theme)
         if dialog.result_settings.hosts != old_hosts:
             self.models_page.refresh()
 

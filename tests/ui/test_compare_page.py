@@ -62,12 +62,17 @@ def test_cell_lists_attempts_and_two_transcripts_side_by_side(
     page._on_cell_clicked(0, 2)
     assert page.tabs.currentWidget() is browser
     assert len(browser.records) == 2 and {r.model for r in browser.records} == {"sim:prose-only"}
-    browser.table.setCurrentCell(0, 0)
-    assert browser.left.attempt_id == browser.records[0].id
+    browser.table.setCurrentCell(1, 0)
+    assert browser.comparison.views[0].attempt_id == browser.records[1].id
+    kept = browser.records[1].id
+    browser.put_beside()
     browser.focus("sim:competent", tasks[0].id)
-    browser.table.setCurrentCell(0, 0)
-    browser.show_beside()
-    assert browser.right.attempt_id == browser.records[0].id != browser.left.attempt_id
+    # the selected row and the first transcript agree after every filter change; the kept one stays beside
+    assert browser.table.currentRow() == 0
+    assert browser.comparison.views[0].attempt_id == browser.records[0].id
+    assert browser.comparison.views[1].attempt_id == kept  # put beside: it stays across filters
+    assert "sim:prose-only" in browser.comparison.headers[1].text()
+    assert "sim:competent" in browser.comparison.headers[0].text()
 
 
 def test_heatmap_and_points_lead_to_attempts(open_window: WindowFactory, tmp_path: Path, settings: AppSettings, qtbot: QtBot) -> None:
@@ -84,6 +89,6 @@ def test_heatmap_and_points_lead_to_attempts(open_window: WindowFactory, tmp_pat
     wait_until(lambda: page.data is not None, qtbot)
     assert page.heatmap.matrix.shape == (2, 3)
     assert page.heatmap.matrix[1].tolist() == [0.0, 0.0, 0.0]  # the looper never finishes
-    page.heatmap.picked.emit("sim:looper", tasks[1].id)
+    page.heatmap.pick_cell(1, 1)
     assert page.tabs.currentWidget() is page.browser
     assert [(r.model, r.task_id) for r in page.browser.records] == [("sim:looper", tasks[1].id)]

@@ -12,6 +12,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
+from app.core.providers.simulated import PROFILES
 from app.ui.dialogs.host_dialog import HostDialog
 from app.ui.dialogs.settings_dialog import SettingsDialog
 from app.ui.main_window import SETUP, MainWindow
@@ -54,7 +55,9 @@ def test_empty_state_explains_how_to_start_ollama_and_demo_button_selects_demo_m
     page.demo_button.click()
     assert window.stack.currentIndex() == SETUP
     chosen = {m.ref for m in window.setup_page.model_choices.selected_models()}
-    assert chosen == {"sim:competent", "sim:text-caller"}
+    # every demo model: the good ones and each way of failing, so the demo shows why models fail
+    assert chosen == {f"sim:{name}" for name in PROFILES}
+    assert {"sim:competent", "sim:looper", "sim:prose-only"} <= chosen
     assert window.setup_page.start_button.isEnabled()
 
 

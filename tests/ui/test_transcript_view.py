@@ -88,3 +88,21 @@ def test_stored_thinking_is_collapsed_until_asked_for(qtbot: QtBot) -> None:
     assert "thinking (" in view.toPlainText()
     _click(view, "thinking")
     assert "First I check the order id." in view.toPlainText()
+
+
+def test_the_outcome_card_says_each_failure_once_in_words(qtbot: QtBot) -> None:
+    from app.core.events import AttemptFinished, AttemptStats, CheckOutcome
+
+    view = _view(qtbot)
+    failed = CheckOutcome(name="named a flight", passed=False, detail="answer mentions none of “TP669”, “KL1693”")
+    passed = CheckOutcome(name="exact search arguments", passed=True, detail="made the 1 expected call(s)")
+    finished = AttemptFinished(
+        **IDS, outcome=Outcome.LOOP, score=0.0,
+        detail=f"same call and result 3 turns in a row; {failed.name}: {failed.detail}",
+        checks=(passed, failed), stats=AttemptStats(turns=3),
+    )
+    view.show_attempt(IDS["attempt_id"], [finished])
+    text = view.toPlainText()
+    assert text.count("answer mentions none of") == 1
+    assert "same call and result 3 turns in a row" in text
+    assert "['" not in text

@@ -11,8 +11,19 @@ from app import __version__
 from app.core.events import Event
 from app.core.metrics import Rate, pass_hat_k
 from app.core.outcomes import Outcome
+from app.core.reports.configurations import (
+    SettingDifference,
+    configuration_labels,
+    setting_differences,
+)
 from app.core.reports.tuning import TuningReport, build_tuning
-from app.core.store.aggregates import CellStats, cell_stats, outcome_counts
+from app.core.store.aggregates import (
+    CellStats,
+    ConfiguredOutcomeCount,
+    cell_stats,
+    outcome_counts_by_settings,
+    task_titles,
+)
 from app.core.store.records import AttemptRecord
 from app.core.store.repository import Repository, RunSummary
 from app.core.unjudged import Unjudged, unjudged
@@ -23,6 +34,8 @@ CODE_SUITE = "oneshot"
 
 @dataclass(frozen=True, slots=True)
 class ModelReport:
+    """One model run one way: ``model`` names the model and, when settings differ, its configuration."""
+
     model: str
     agent: Rate  # every suite but the one-shot code control
     code: Rate  # the one-shot suite
@@ -38,6 +51,9 @@ class ModelReport:
     malformed_calls: int
     budget_exceeded: int
     simulated: bool
+    model_label: str = ""  # the model alone, as attempts record it
+    configuration: str = ""  # what sets this configuration apart, "" when all were run alike
+    settings_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +75,11 @@ class ReportData:
     method: dict[str, str] = field(default_factory=dict)
     tuning: TuningReport = field(default_factory=TuningReport)
     unjudged: Unjudged | None = None  # attempts that ended as harness_error
+    differences: list[SettingDifference] = field(default_factory=list)
+    task_titles: dict[str, str] = field(default_factory=dict)
+
+    def title(self, task_id: str) -> str:
+        return self.task_titles.get(task_id) or task_id
 
 
 UNJUDGED_LISTED = 10_000  # harness errors are rare; past this many the measurement is broken anyway
@@ -75,20 +96,26 @@ def build_report(
     runs = repo.run_summaries(run_ids)
     db = repo.database
     stats = cell_stats(db, run_ids)
-    counts = outcome_counts(db, run_ids)
+    counts = outcome_counts_by_settings(db, run_ids)
     attempts = [a for run_id in run_ids for a in repo.attempts(run_id)] if with_attempts else []
     broken = unjudged(repo.find_attempts(run_ids, outcome=Outcome.HARNESS_ERROR, limit=UNJUDGED_LISTED))
-    models = sorted({s.model for s in stats})
-    tasks = sorted({(s.suite, s.tier, s.task_id) for s in stats})
-    cells: dict[tuple[str, str], Rate] = {}
-    for s in stats:
-        old = cells.get((s.task_id, s.model), Rate(0, 0))
-        cells[(s.task_id, s.model)] = Rate(old.passed + s.passed, old.scored + s.scored)
     settings_by_key = repo.settings_by_key(run_ids)
+    labels = configuration_labels(settings_by_key)
+    series: dict[tuple[str, str], list[CellStats]] = defaultdict(list)
+    for s in stats:
+        series[(s.model, labels.get(s.settings_key, ""))].append(s)
+    tasks = sorted({(s.suite, s.tier, s.task_id) for s in stats})
     modes = {key: settings.tool_mode.value for key, settings in settings_by_key.items()}
-    reports = [_model_report(m, [s for s in stats if s.model == m], counts, modes) for m in models]
-    picked = _spread(repo.failed_attempts(run_ids, limit=max(0, failure_examples) * 20), failure_examples)
-    failures = [FailureExample(a, repo.transcript(a.id)) for a in picked]
+    reports = [
+        _model_report(model, configuration, group, counts, modes)
+        for (model, configuration), group in sorted(series.items())
+    ]
+    cells: dict[tuple[str, str], Rate] = {}
+    for report in reports:
+        for s in series[(report.model_label, report.configuration)]:
+            old = cells.get((s.task_id, report.model), Rate(0, 0))
+            cells[(s.task_id, report.model)] = Rate(old.passed + s.passed, old.scored + s.scored)
+    failures = [FailureExample(a, repo.transcript(a.id)) for a in _examples(repo, run_ids, counts, failure_examples)]
     return ReportData(
         runs=runs,
         generated_at=time.time(),
@@ -101,7 +128,14 @@ def build_report(
         method=_with_unjudged(repo.method_notes(run_ids), broken),
         tuning=build_tuning(stats, settings_by_key, repo.context_limits(run_ids)),
         unjudged=broken,
+        differences=setting_differences(settings_by_key),
+        task_titles=task_titles(db, [task for _, _, task in tasks]),
     )
+
+
+def series_name(model: str, configuration: str) -> str:
+    """How a model run one way is named in charts and tables."""
+    return f"{model} [{configuration}]" if configuration else model
 
 
 UNJUDGED_HEADING = "attempts that could not be judged"
@@ -121,7 +155,11 @@ def _with_unjudged(method: dict[str, str], broken: Unjudged | None) -> dict[str,
 
 
 def _model_report(
-    model: str, stats: list[CellStats], counts: Sequence[object], modes: dict[str, str]
+    model: str,
+    configuration: str,
+    stats: list[CellStats],
+    counts: Sequence[ConfiguredOutcomeCount],
+    modes: dict[str, str],
 ) -> ModelReport:
     agent = [s for s in stats if s.suite != CODE_SUITE]
     code = [s for s in stats if s.suite == CODE_SUITE]
@@ -132,10 +170,11 @@ def _model_report(
         by_mode[modes.get(s.settings_key, "recovery")].append(s)
     failures: Counter[Outcome] = Counter()
     infra = 0
+    keys = {s.settings_key for s in stats}
     for c in counts:
-        if getattr(c, "model", None) != model:
+        if c.model != model or c.settings_key not in keys:
             continue
-        outcome, n = c.outcome, c.count  # type: ignore[attr-defined]
+        outcome, n = c.outcome, c.count
         if outcome is Outcome.INFRA_ERROR:
             infra += n
         elif outcome.counts_in_score and not outcome.is_pass:
@@ -150,7 +189,7 @@ def _model_report(
     rates = [s.mean_tokens_per_s for s in stats if s.mean_tokens_per_s]
     walls = [s.mean_wall_s for s in stats if s.mean_wall_s]
     return ModelReport(
-        model=model,
+        model=series_name(model, configuration),
         agent=_rate(agent),
         code=_rate(code),
         by_tier={tier: _rate(group) for tier, group in sorted(by_tier.items())},
@@ -165,6 +204,9 @@ def _model_report(
         malformed_calls=sum(s.malformed_calls for s in stats),
         budget_exceeded=sum(s.budget_exceeded for s in stats),
         simulated=model.startswith("sim:"),
+        model_label=model,
+        configuration=configuration,
+        settings_keys=tuple(sorted(keys)),
     )
 
 
@@ -175,6 +217,23 @@ def _rate(stats: Sequence[CellStats]) -> Rate:
 def _weighted(pairs: Sequence[tuple[float | None, int]]) -> float | None:
     total = sum(n for v, n in pairs if v is not None)
     return sum((v or 0) * n for v, n in pairs) / total if total else None
+
+
+def _examples(
+    repo: Repository, run_ids: Sequence[str], counts: Sequence[ConfiguredOutcomeCount], limit: int
+) -> list[AttemptRecord]:
+    """At least one failed attempt per model and failure mode (when ``limit`` > 0), then
+    the newest others up to ``limit``."""
+    if limit <= 0:
+        return []
+    kinds = sorted({(c.model, c.outcome) for c in counts if c.count and c.outcome.counts_in_score and not c.outcome.is_pass},
+                   key=lambda k: (k[0], k[1].value))
+    first: list[AttemptRecord] = []
+    for model, outcome in kinds:
+        first.extend(repo.find_attempts(list(run_ids), model=model, outcome=outcome, limit=1))
+    seen = {a.id for a in first}
+    rest = [a for a in _spread(repo.failed_attempts(run_ids, limit=limit * 20), limit) if a.id not in seen]
+    return first + rest[: max(0, limit - len(first))]
 
 
 def _spread(failed: list[AttemptRecord], limit: int) -> list[AttemptRecord]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.core.events import event_to_dict
 from app.core.metrics import Rate
+from app.core.outcomes import ToolMode
 from app.core.reports import svg
 from app.core.reports.data import SCHEMA_VERSION, ReportData
 from app.core.reports.tuning import TuningReport
@@ -27,6 +29,13 @@ CSV_FIELDS = (
     "prompt_tokens", "completion_tokens", "tokens_per_s", "ttft_s", "wall_s", "harness_s",
     "context_window", "infra_retries", "detail",
 )
+
+
+def suggested_file_name(run_names: Sequence[str], when: float, fmt: str) -> str:
+    """A report file name people can read: the run name (or "N-runs") and the date."""
+    stem = "-".join(filter(None, _slug(run_names[0]).split("-")))[:60] if len(run_names) == 1 else f"{len(run_names)}-runs"
+    day = datetime.fromtimestamp(when).strftime("%Y-%m-%d")
+    return f"agentgap-{stem or 'report'}-{day}.{fmt}"
 
 
 def write_report(data: ReportData, fmt: str, path: Path) -> list[Path]:
@@ -161,12 +170,13 @@ def charts(data: ReportData) -> dict[str, str]:
             "How failed attempts ended", [m.model for m in data.models], [m.failures for m in data.models]
         ),
     }
-    modes = sorted({mode for m in data.models for mode in m.by_mode})
-    if len(modes) > 1:
+    deltas = data.tuning.modes  # only models run in several modes, over the tasks run in each
+    if deltas:
+        modes = [mode.value for mode in ToolMode if any(mode.value in d.rates for d in deltas)]
         result["raw-vs-harness"] = svg.rate_bars(
-            "Agent score by tool-calling mode: raw (native) vs harness",
+            "Agent score by tool-calling mode, same tasks in every mode: raw (native) vs harness",
             modes,
-            [(m.model, [m.by_mode.get(mode) or _empty() for mode in modes]) for m in data.models],
+            [(f"{d.model} · {d.suite}", [d.rates.get(mode) or _empty() for mode in modes]) for d in deltas],
         )
     for sweep in data.tuning.sweeps:
         groups = ["baseline"] + [f"{f.factor.caption} {p.label}" + (" ★" if p is f.winner else "")

@@ -8,22 +8,27 @@ from html import escape
 from app.core.metrics import Rate
 from app.core.outcomes import Outcome
 
-PALETTE = ("#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#ec4899", "#84cc16")
+# Okabe–Ito: told apart with every common colour-vision deficiency, on light and dark.
+# Tol's muted colours follow for more series than eight.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#999999", "#F0E442",
+           "#882255", "#44AA99", "#332288", "#117733")
+# One clearly different colour per failure mode (Tol's muted and bright sets, Okabe–Ito).
 FAILURE_COLOURS = {
-    Outcome.PARTIAL: "#a3e635",
-    Outcome.NO_TOOL_CALL: "#f97316",
-    Outcome.MALFORMED_CALL: "#eab308",
-    Outcome.UNKNOWN_TOOL: "#d946ef",
-    Outcome.BAD_ARGUMENTS: "#f43f5e",
-    Outcome.WRONG_TOOL: "#fb7185",
-    Outcome.UNWANTED_CALL: "#c084fc",
-    Outcome.TURN_BUDGET: "#0ea5e9",
-    Outcome.TOKEN_BUDGET: "#38bdf8",
-    Outcome.TIME_BUDGET: "#7dd3fc",
-    Outcome.LOOP: "#64748b",
-    Outcome.WRONG_RESULT: "#dc2626",
-    Outcome.CONTEXT_LIMIT: "#0f766e",
-    Outcome.HARNESS_KILLED: "#7c2d12",
+    Outcome.PARTIAL: "#999933",
+    Outcome.NO_TOOL_CALL: "#E69F00",
+    Outcome.MALFORMED_CALL: "#CCBB44",
+    Outcome.UNKNOWN_TOOL: "#AA4499",
+    Outcome.BAD_ARGUMENTS: "#CC6677",
+    Outcome.WRONG_TOOL: "#882255",
+    Outcome.UNWANTED_CALL: "#DDCC77",
+    Outcome.TURN_BUDGET: "#332288",
+    Outcome.TOKEN_BUDGET: "#88CCEE",
+    Outcome.TIME_BUDGET: "#44AA99",
+    Outcome.LOOP: "#777777",
+    Outcome.WRONG_RESULT: "#D55E00",
+    Outcome.CONTEXT_LIMIT: "#117733",
+    Outcome.HARNESS_KILLED: "#8C564B",
+    Outcome.HARNESS_ERROR: "#E377C2",
 }
 
 
@@ -92,23 +97,38 @@ def failure_bars(title: str, models: Sequence[str], failures: Sequence[dict[Outc
 
 
 def gap_scatter(title: str, points: Sequence[tuple[str, float, float]]) -> str:
-    """Agent score (y) against code score (x) with the diagonal: below it is the gap."""
-    size, pad = 320, 44
-    plot = size - 2 * pad
-    parts = [_frame(size + 260, size, title)]
-    parts.append(f'<rect x="{pad}" y="{pad - 14}" width="{plot}" height="{plot}" class="plot"/>')
-    parts.append(f'<line x1="{pad}" y1="{pad - 14 + plot}" x2="{pad + plot}" y2="{pad - 14}" class="diagonal"/>')
-    parts.append(_text(pad + plot / 2, size - 6, "code score (one-shot)", anchor="middle", size=11))
-    parts.append(_text(12, pad - 20, "agent score", size=11))
+    """Agent score (y) against code score (x) with the diagonal: below it is the gap.
+    Ticks on both axes; every point is named, points on one spot share one label."""
+    size, left, top = 420, 56, 40
+    plot = size - left - 24
+    parts = [_frame(size + 300, size + 30, title)]
+    parts.append(f'<rect x="{left}" y="{top}" width="{plot}" height="{plot}" class="plot"/>')
+    for pct in (0, 25, 50, 75, 100):
+        x = left + plot * pct / 100
+        y = top + plot * (1 - pct / 100)
+        parts.append(f'<line x1="{left}" x2="{left + plot}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + plot}" class="grid"/>')
+        parts.append(_text(left - 6, y + 4, f"{pct}%", anchor="end", size=11))
+        parts.append(_text(x, top + plot + 16, f"{pct}%", anchor="middle", size=11))
+    parts.append(f'<line x1="{left}" y1="{top + plot}" x2="{left + plot}" y2="{top}" class="diagonal"/>')
+    parts.append(_text(left + plot / 2, top + plot + 34, "code score (one-shot)", anchor="middle", size=12))
+    parts.append(_text(8, top - 8, "agent score", size=12))
+    spots: dict[tuple[int, int], list[str]] = {}
     for i, (name, code, agent) in enumerate(points):
-        x = pad + plot * code
-        y = pad - 14 + plot * (1 - agent)
+        x = left + plot * code
+        y = top + plot * (1 - agent)
         colour = PALETTE[i % len(PALETTE)]
         parts.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{colour}"><title>{escape(name)}: '
-            f"code {100 * code:.0f}%, agent {100 * agent:.0f}%</title></circle>"
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{colour}" stroke="#0f172a" stroke-width="0.8">'
+            f"<title>{escape(name)}: code {100 * code:.0f}%, agent {100 * agent:.0f}%</title></circle>"
         )
-    parts.append(_legend([(name, PALETTE[i % len(PALETTE)]) for i, (name, _, _) in enumerate(points)], size + 10, 40, vertical=True))
+        spots.setdefault((round(x), round(y)), []).append(name)
+    for (x, y), names in spots.items():
+        anchor, dx = ("end", -9) if x > left + plot * 0.6 else ("start", 9)
+        for j, name in enumerate(names):
+            parts.append(_text(x + dx, y + 4 + 13 * j, name[:28], anchor=anchor, size=10))
+    legend = [(name, PALETTE[i % len(PALETTE)]) for i, (name, _, _) in enumerate(points)]
+    parts.append(_legend(legend, size + 10, top + 8, vertical=True))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -137,7 +157,7 @@ def _legend(items: Sequence[tuple[str, str]], x: float, y: float, *, vertical: b
     for i, (name, colour) in enumerate(items):
         xx, yy = (x, y + 18 * i) if vertical else (x + 130 * (i % 5), y + 16 * (i // 5))
         parts.append(f'<rect x="{xx}" y="{yy - 9}" width="10" height="10" fill="{colour}"/>')
-        parts.append(_text(xx + 14, yy, name[:22], size=10))
+        parts.append(_text(xx + 14, yy, name[:40] if vertical else name[:22], size=10))
     return "".join(parts)
 
 

@@ -110,20 +110,27 @@ def _summed(
 
 
 def _mode_deltas(stats: Sequence[CellStats], settings: Mapping[str, AttemptSettings]) -> list[ModeDelta]:
-    """Modes compared only between cells that differ in nothing else, per model and suite."""
-    groups: dict[tuple[str, str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    """Modes compared only between cells that differ in nothing else, per model and suite,
+    and only over the tasks scored in every one of those modes."""
+    groups: dict[tuple[str, str, str], dict[str, dict[str, list[int]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    )
     for s in stats:
+        if not s.scored:
+            continue
         known = settings.get(s.settings_key, AttemptSettings())
         neutral = replace(known, tool_mode=ToolMode.RECOVERY, label="").key()
-        counts = groups[(s.model, s.suite, neutral)][known.tool_mode.value]
+        counts = groups[(s.model, s.suite, neutral)][known.tool_mode.value][s.task_id]
         counts[0] += s.passed
         counts[1] += s.scored
     merged: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for (model, suite, _), modes in groups.items():
-        if len(modes) > 1:  # a single mode has nothing to compare
-            for mode, (passed, scored) in modes.items():
-                merged[(model, suite)][mode][0] += passed
-                merged[(model, suite)][mode][1] += scored
+        shared = set.intersection(*(set(tasks) for tasks in modes.values()))
+        if len(modes) > 1 and shared:  # a single mode, or no common task, has nothing to compare
+            for mode, tasks in modes.items():
+                for task in shared:
+                    merged[(model, suite)][mode][0] += tasks[task][0]
+                    merged[(model, suite)][mode][1] += tasks[task][1]
     order = [m.value for m in ToolMode]
     return [
         ModeDelta(model, suite, {m: Rate(*modes[m]) for m in sorted(modes, key=order.index)})

@@ -129,6 +129,39 @@ def outcome_counts(db: Database, run_ids: Sequence[str]) -> list[OutcomeCount]:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ConfiguredOutcomeCount:
+    """Attempts of one model run one way (settings key) that ended with one outcome."""
+
+    model: str
+    settings_key: str
+    outcome: Outcome
+    count: int
+
+
+def outcome_counts_by_settings(db: Database, run_ids: Sequence[str]) -> list[ConfiguredOutcomeCount]:
+    """Attempts per model, settings and outcome over the runs, so unlike settings stay apart."""
+    a = AttemptRow
+    query = (
+        select(ModelRow.label, a.settings_key, a.outcome, func.count())
+        .join(ModelRow, a.model_id == ModelRow.id)
+        .where(a.run_id.in_(list(run_ids)), a.outcome.is_not(None))
+        .group_by(ModelRow.label, a.settings_key, a.outcome)
+    )
+    with db.sessions() as session:
+        return [
+            ConfiguredOutcomeCount(label, key, Outcome(str(outcome)), int(n))
+            for label, key, outcome, n in session.execute(query)
+        ]
+
+
+def task_titles(db: Database, task_ids: Sequence[str]) -> dict[str, str]:
+    """The stored title of each task id (any version with a title)."""
+    query = select(TaskRow.task_id, func.max(TaskRow.title)).where(TaskRow.task_id.in_(list(task_ids))).group_by(TaskRow.task_id)
+    with db.sessions() as session:
+        return {task_id: title or task_id for task_id, title in session.execute(query)}
+
+
 def task_pass_table(db: Database, run_ids: Sequence[str]) -> list[TaskPassRow]:
     """Passed / scored / total per model label × task id, sorted by model then task.
 

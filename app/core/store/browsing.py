@@ -49,7 +49,7 @@ class BrowsingQueries:
         return {
             "isolation": ", ".join(_isolation_label(level) for level in isolation),
             "settings": "\n".join(settings),
-            "model digests": "\n".join(f"{label}: {digest or 'unknown'}" for label, digest in sorted(models)),
+            "model digests": "\n".join(f"{label}: {digest or 'unknown'}" for label, digest in sorted(models, key=lambda m: (m[0], m[1] or ""))),
             "task hashes": "\n".join(f"{task}: {digest}" for task, digest in sorted(tasks)),
             "app versions": ", ".join(versions),
             **_imported_suite_notes(imported),
@@ -65,6 +65,8 @@ class BrowsingQueries:
         outcome: Outcome | None = None,
         failures_only: bool = False,
         limit: int = 500,
+        suite: str | None = None,
+        settings_keys: Sequence[str] | None = None,
     ) -> list[AttemptRecord]:
         """Finished attempts of the runs matching every filter given (for browsing)."""
         conditions: list[Any] = [AttemptRow.run_id.in_(list(run_ids)), AttemptRow.status == "done"]
@@ -74,6 +76,10 @@ class BrowsingQueries:
             conditions.append(TaskRow.task_id == task_id)
         if tier is not None:
             conditions.append(TaskRow.tier == tier)
+        if suite is not None:
+            conditions.append(TaskRow.suite == suite)
+        if settings_keys is not None:
+            conditions.append(AttemptRow.settings_key.in_(list(settings_keys)))
         if outcome is not None:
             conditions.append(AttemptRow.outcome == outcome.value)
         if failures_only:

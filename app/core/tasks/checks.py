@@ -70,16 +70,21 @@ def _dispatch(check: Check, trace: AttemptTrace, env: TaskEnvironment) -> tuple[
     raise TypeError(f"unknown check {check!r}")
 
 
+def _quoted(values: Sequence[str]) -> str:
+    """Values as people write them in a sentence: “a”, “b” or “c”."""
+    return ", ".join(f"“{v}”" for v in values)
+
+
 def _answer(check: AnswerCheck, answer: str) -> tuple[bool, str]:
     text = answer.casefold()
     missing = [c for c in check.contains if c.casefold() not in text]
     if missing:
-        return False, f"answer lacks {missing}"
+        return False, f"answer lacks {_quoted(missing)}"
     if check.contains_any and not any(c.casefold() in text for c in check.contains_any):
-        return False, f"answer mentions none of {check.contains_any}"
+        return False, f"answer mentions none of {_quoted(check.contains_any)}"
     present = [c for c in check.not_contains if c.casefold() in text]
     if present:
-        return False, f"answer should not say {present}"
+        return False, f"answer should not say {_quoted(present)}"
     if check.regex and re.search(check.regex, answer, flags=re.IGNORECASE | re.DOTALL) is None:
         return False, f"answer does not match /{check.regex}/"
     return True, "answer as expected"

@@ -1,5 +1,8 @@
-"""pyqtgraph charts of a comparison: pass rate by tier with intervals, failure modes,
-agent vs code score, score vs speed. Each chart saves as PNG or SVG."""
+"""pyqtgraph charts of a comparison: pass rate by tier with intervals, failure modes as shares,
+raw vs harness, agent vs code score, score vs speed, and a model × task heatmap.
+
+Every series is a model in one configuration (``ModelReport.model``), never a pool of unlike
+settings; every mark emits the ``MarkFilter`` of the attempts it stands for."""
 
 from __future__ import annotations
 
@@ -7,56 +10,82 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QSize, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from app.core.metrics import Rate
-from app.core.reports.data import ReportData
+from app.core.outcomes import Outcome, ToolMode
+from app.core.reports.data import ModelReport, ReportData
 from app.core.reports.svg import FAILURE_COLOURS, PALETTE
+from app.ui.charts.chart_frame import ChartFrame, MarkFilter
+
+NOT_RUN = "not run"
 
 
-class _RateBars(pg.PlotWidget):
-    """Grouped bars, one colour per model, whiskers for the 95% interval. Click a bar: ``picked``."""
+def series_colour(index: int) -> QColor:
+    return QColor(PALETTE[index % len(PALETTE)])
 
-    picked = Signal(str, str)  # model, task id ("" for all tasks)
+
+class _RateBars(ChartFrame):
+    """Grouped bars, one colour per series, whiskers for the 95% interval; "not run" where a
+    series has no scored attempt in a group. Click a bar: the attempts of that series and group."""
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent, title=title)
-        self._series: list[str] = []
-        self.scene().sigMouseClicked.connect(self._on_click)
-        self.setBackground(None)
-        self.setLabel("left", "pass rate", units="%")
-        self.setYRange(0, 100)
-        self.setMouseEnabled(x=False, y=False)
-        self.addLegend(offset=(-10, 10))
+        super().__init__(title, parent)
+        self.plot.setLabel("left", "pass rate", units="%")
+        self.plot.setYRange(0, 105, padding=0)
         self.bars: list[pg.BarGraphItem] = []
+        self._series: list[str] = []
+        self._groups: list[str] = []
+        self._filters: dict[tuple[int, int], MarkFilter] = {}
+        self.graphics.scene().sigMouseClicked.connect(self._on_click)
+
+    def bar_at(self, x: float) -> tuple[int, int] | None:
+        """(group, series) of the bar under ``x`` in plot coordinates."""
+        width = 0.8 / max(1, len(self._series))
+        group = round(x)
+        offset = x - group + 0.4
+        index = int(offset // width) if 0 <= offset < 0.8 else -1
+        if 0 <= group < len(self._groups) and 0 <= index < len(self._series):
+            return group, index
+        return None
 
     def _on_click(self, event: object) -> None:
-        point = self.getPlotItem().vb.mapSceneToView(event.scenePos())  # type: ignore[attr-defined]
-        width = 0.8 / max(1, len(self._series))
-        offset = point.x() - round(point.x()) + 0.4
-        index = int(offset // width) if 0 <= offset < 0.8 else -1
-        if 0 <= index < len(self._series):
-            self.picked.emit(self._series[index], "")
+        point = self.plot.vb.mapSceneToView(event.scenePos())  # type: ignore[attr-defined]
+        hit = self.bar_at(point.x())
+        if hit is not None and hit in self._filters:
+            self.picked.emit(self._filters[hit])
 
-    def _draw(self, groups: list[str], series: list[tuple[str, list[Rate]]]) -> None:
+    def _draw(self, groups: list[str], series: list[tuple[str, list[Rate | None]]],
+              filters: dict[tuple[int, int], MarkFilter]) -> None:
         self.clear()
         self.bars = []
+        self._groups = groups
         self._series = [name for name, _ in series]
+        self._filters = filters
         width = 0.8 / max(1, len(series))
+        colour = self.text_colour()
         for i, (name, rates) in enumerate(series):
             xs = [gi - 0.4 + width * (i + 0.5) for gi in range(len(groups))]
-            heights = [100 * (r.value or 0.0) for r in rates]
-            bar = pg.BarGraphItem(x=xs, height=heights, width=width * 0.9, brush=QColor(PALETTE[i % len(PALETTE)]), name=name)
-            self.addItem(bar)
+            heights = [100 * (r.value or 0.0) if r and r.scored else 0.0 for r in rates]
+            bar = pg.BarGraphItem(x=xs, height=heights, width=width * 0.9, brush=series_colour(i), pen=pg.mkPen(None))
+            self.plot.addItem(bar)
+            self.add_legend_entry(bar, name)
             self.bars.append(bar)
-            lows = [100 * ((r.value or 0) - r.interval[0]) if r.scored else 0 for r in rates]
-            highs = [100 * (r.interval[1] - (r.value or 0)) if r.scored else 0 for r in rates]
-            self.addItem(pg.ErrorBarItem(x=np.array(xs), y=np.array(heights), bottom=np.array(lows),
-                                         top=np.array(highs), beam=width * 0.3))
-        self.getAxis("bottom").setTicks([[(i, g) for i, g in enumerate(groups)]])
+            lows = [100 * ((r.value or 0) - r.interval[0]) if r and r.scored else 0 for r in rates]
+            highs = [100 * (r.interval[1] - (r.value or 0)) if r and r.scored else 0 for r in rates]
+            self.plot.addItem(pg.ErrorBarItem(x=np.array(xs), y=np.array(heights), bottom=np.array(lows),
+                                              top=np.array(highs), beam=width * 0.3, pen=pg.mkPen(colour)))
+            for x, rate in zip(xs, rates, strict=True):
+                if rate is None or not rate.scored:
+                    label = pg.TextItem(NOT_RUN, color=colour, anchor=(0, 0.5), angle=90)
+                    label.setPos(x, 2)
+                    self.plot.addItem(label)
+        self.plot.getAxis("bottom").setTicks([[(i, g) for i, g in enumerate(groups)]])
+        self.plot.setXRange(-0.5, len(groups) - 0.5, padding=0.02)
+        self.show_plot()
 
 
 class PassRateByTier(_RateBars):
@@ -65,80 +94,171 @@ class PassRateByTier(_RateBars):
 
     def show_data(self, data: ReportData) -> None:
         tiers = sorted({t for m in data.models for t in m.by_tier})
-        self._draw(tiers, [(m.model, [m.by_tier.get(t) or Rate(0, 0) for t in tiers]) for m in data.models])
+        if not tiers:
+            self.show_empty("No agent task was scored in the ticked runs (one-shot code tasks are the code score).")
+            return
+        filters = {(g, s): MarkFilter(model=m.model, tier=t)
+                   for s, m in enumerate(data.models) for g, t in enumerate(tiers)}
+        self._draw(tiers, [(m.model, [m.by_tier.get(t) for t in tiers]) for m in data.models], filters)
 
 
 class RawVsHarness(_RateBars):
-    """The same model in each tool-calling mode: how much of its failure is format."""
+    """The same model in each tool-calling mode, over only the tasks run in every mode."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Agent score by tool-calling mode (raw = native)", parent)
+        super().__init__("Agent score by tool-calling mode, same tasks in every mode (raw = native)", parent)
 
     def show_data(self, data: ReportData) -> None:
-        modes = sorted({mode for m in data.models for mode in m.by_mode})
-        self._draw(modes, [(m.model, [m.by_mode.get(x) or Rate(0, 0) for x in modes]) for m in data.models])
+        deltas = data.tuning.modes
+        if not deltas:
+            self.show_empty("Raw vs harness needs one model run in two tool-calling modes on the same tasks "
+                            "with everything else equal: tick a native run and a recovery run of it.")
+            return
+        modes = [m.value for m in ToolMode if any(m.value in d.rates for d in deltas)]
+        groups = [f"{d.model} · {d.suite}" for d in deltas]
+        filters: dict[tuple[int, int], MarkFilter] = {}
+        for g, d in enumerate(deltas):
+            for s, mode in enumerate(modes):
+                series = _series_in_mode(data.models, d.model, mode)
+                tier = next((t for t in series.by_tier if t.startswith(f"{d.suite}/")), None) if series else None
+                if series is not None:
+                    filters[(g, s)] = MarkFilter(model=series.model, tier=tier if tier and _one_tier(series, d.suite) else None)
+        self._draw(groups, [(mode, [d.rates.get(mode) for d in deltas]) for mode in modes], filters)
 
 
-class FailureModes(pg.PlotWidget):
-    """One stacked bar per model: how its failed attempts ended."""
+def _series_in_mode(models: list[ModelReport], model: str, mode: str) -> ModelReport | None:
+    return next((m for m in models if (m.model_label or m.model) == model and mode in m.by_mode), None)
+
+
+def _one_tier(series: ModelReport, suite: str) -> bool:
+    return sum(1 for t in series.by_tier if t.startswith(f"{suite}/")) == 1
+
+
+class FailureModes(ChartFrame):
+    """One stacked bar per series (a row, named on the left): the share of its scored attempts
+    that ended each way. Hover a segment for the count; click it for those attempts."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, title="How failed attempts ended")
-        self.setBackground(None)
-        self.setLabel("left", "attempts")
-        self.setMouseEnabled(x=False, y=False)
-        self.addLegend(offset=(-10, 10))
+        super().__init__("How attempts failed (share of scored attempts)", parent)
+        self.plot.setLabel("bottom", "share of scored attempts", units="%")
+        self.plot.invertY(True)
         self.segments: list[pg.BarGraphItem] = []
+        self._cells: list[tuple[int, float, float, str, Outcome, int, int]] = []  # row, x0, x1, series, mode, n, N
+        self.graphics.scene().sigMouseClicked.connect(self._on_click)
+        self.graphics.scene().sigMouseMoved.connect(self._on_move)
 
     def show_data(self, data: ReportData) -> None:
         self.clear()
         self.segments = []
+        self._cells = []
         modes = [m for m in FAILURE_COLOURS if any(model.failures.get(m) for model in data.models)]
-        bottoms = [0.0] * len(data.models)
+        if not modes:
+            self.show_empty("No attempt failed in the ticked runs.")
+            return
+        totals = [m.agent.scored + m.code.scored for m in data.models]
+        lefts = [0.0] * len(data.models)
         for mode in modes:
-            heights = [float(model.failures.get(mode, 0)) for model in data.models]
-            item = pg.BarGraphItem(x=list(range(len(data.models))), height=heights, y0=list(bottoms), width=0.6,
-                                   brush=QColor(FAILURE_COLOURS[mode]), name=mode.value)
-            self.addItem(item)
+            counts = [model.failures.get(mode, 0) for model in data.models]
+            widths = [100 * n / total if total else 0.0 for n, total in zip(counts, totals, strict=True)]
+            item = pg.BarGraphItem(x0=list(lefts), width=widths, y=list(range(len(data.models))), height=0.6,
+                                   brush=QColor(FAILURE_COLOURS[mode]), pen=pg.mkPen(None))
+            self.plot.addItem(item)
+            self.add_legend_entry(item, mode.value.replace("_", " "))
             self.segments.append(item)
-            bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
-        self.getAxis("bottom").setTicks([[(i, m.model) for i, m in enumerate(data.models)]])
+            for row, (model, n, total, left, width) in enumerate(
+                zip(data.models, counts, totals, lefts, widths, strict=True)
+            ):
+                if n:
+                    self._cells.append((row, left, left + width, model.model, mode, n, total))
+            lefts = [a + b for a, b in zip(lefts, widths, strict=True)]
+        self.plot.getAxis("left").setTicks([[(i, m.model) for i, m in enumerate(data.models)]])
+        self.plot.setXRange(0, 100, padding=0.02)
+        self.plot.setYRange(-0.5, len(data.models) - 0.5, padding=0.02)
+        self.show_plot()
+
+    def segment_at(self, x: float, y: float) -> tuple[str, Outcome, int, int] | None:
+        """(series, failure mode, count, scored) of the segment at plot coordinates."""
+        for row, x0, x1, model, mode, n, total in self._cells:
+            if abs(y - row) <= 0.3 and x0 <= x <= x1:
+                return model, mode, n, total
+        return None
+
+    def centre_of(self, series: str, mode: Outcome) -> tuple[float, float] | None:
+        """Plot coordinates of the middle of one segment (for tests and keyboard users)."""
+        for row, x0, x1, model, m, _, _ in self._cells:
+            if model == series and m is mode:
+                return ((x0 + x1) / 2, float(row))
+        return None
+
+    def pick(self, x: float, y: float) -> None:
+        hit = self.segment_at(x, y)
+        if hit is not None:
+            self.picked.emit(MarkFilter(model=hit[0], outcome=hit[1]))
+
+    def _on_click(self, event: object) -> None:
+        point = self.plot.vb.mapSceneToView(event.scenePos())  # type: ignore[attr-defined]
+        self.pick(point.x(), point.y())
+
+    def _on_move(self, position: QPointF) -> None:
+        point = self.plot.vb.mapSceneToView(position)
+        hit = self.segment_at(point.x(), point.y())
+        self.graphics.setToolTip(
+            f"{hit[0]}: {hit[1].value.replace('_', ' ')} — {hit[2]} of {hit[3]} scored attempts "
+            f"({100 * hit[2] / hit[3]:.0f}%). Click to read them." if hit else ""
+        )
 
 
-class _Scatter(pg.PlotWidget):
-    picked = Signal(str, str)
+class _Scatter(ChartFrame):
+    """Points with a name beside each; points on the same spot share one stacked label."""
 
     def __init__(self, title: str, x_label: str, y_label: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent, title=title)
-        self.setBackground(None)
-        self.setLabel("bottom", x_label)
-        self.setLabel("left", y_label)
-        self.setMouseEnabled(x=False, y=False)
-        self.addLegend(offset=(10, -10))  # bottom-left: points crowd the top right
+        super().__init__(title, parent)
+        self.plot.setLabel("bottom", x_label)
+        self.plot.setLabel("left", y_label)
         self.points: list[tuple[str, float, float]] = []
+        self.labels: list[pg.TextItem] = []
 
-    def _draw(self, points: list[tuple[str, float, float]]) -> None:
+    def _draw(self, points: list[tuple[str, float, float]], names: list[str]) -> None:
         self.clear()
         self.points = points
-        for i, (name, x, y) in enumerate(points):
-            item = pg.ScatterPlotItem([x], [y], size=12, brush=QColor(PALETTE[i % len(PALETTE)]), name=name)
-            item.sigClicked.connect(lambda *_, model=name: self.picked.emit(model, ""))
-            self.addItem(item)
+        self.labels = []
+        colour = self.text_colour()
+        spots: dict[tuple[int, int], list[str]] = {}
+        for name, x, y in points:
+            spots.setdefault((round(x), round(y)), []).append(name)
+        for name, x, y in points:
+            index = names.index(name)
+            item = pg.ScatterPlotItem([x], [y], size=13, brush=series_colour(index), pen=pg.mkPen(colour))
+            item.sigClicked.connect(lambda *_, model=name: self.picked.emit(MarkFilter(model=model)))
+            self.plot.addItem(item)
+            self.add_legend_entry(item, name)
+        right = max((x for _, x, _ in points), default=0.0) * 0.6
+        for (x, y), together in spots.items():
+            anchor = (1.08, 0.5) if x > right and x > 0 else (-0.08, 0.5)
+            label = pg.TextItem("\n".join(together), color=colour, anchor=anchor)
+            label.setPos(x, y)
+            self.plot.addItem(label)
+            self.labels.append(label)
+        self.show_plot()
 
 
 class AgentVsCode(_Scatter):
     """The gap chart: agent score against code score, with the diagonal."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Agent score vs code score", "code score (one-shot) %", "agent score %", parent)
+        super().__init__("Agent score vs code score (below the diagonal: the gap)", "code score (one-shot) %",
+                         "agent score %", parent)
 
     def show_data(self, data: ReportData) -> None:
         points = [(m.model, 100 * (m.code.value or 0), 100 * (m.agent.value or 0))
                   for m in data.models if m.code.scored and m.agent.scored]
-        self._draw(points)
-        self.addItem(pg.PlotDataItem([0, 100], [0, 100], pen=pg.mkPen("#94a3b8", style=pg.QtCore.Qt.PenStyle.DashLine)))
-        self.setXRange(0, 100)
-        self.setYRange(0, 100)
+        if not points:
+            self.show_empty("Agent vs code needs models with both an agent suite and the one-shot suite scored.")
+            return
+        self._draw(points, [m.model for m in data.models])
+        self.plot.addItem(pg.PlotDataItem([0, 100], [0, 100], pen=pg.mkPen(self.text_colour(), style=Qt.PenStyle.DashLine)))
+        self.plot.setXRange(0, 103, padding=0)
+        self.plot.setYRange(0, 105, padding=0)
 
 
 class ScoreVsSpeed(_Scatter):
@@ -146,53 +266,107 @@ class ScoreVsSpeed(_Scatter):
         super().__init__("Agent score vs speed", "tokens/s", "agent score %", parent)
 
     def show_data(self, data: ReportData) -> None:
-        self._draw([(m.model, m.tokens_per_s or 0.0, 100 * (m.agent.value or 0))
-                    for m in data.models if m.agent.scored and m.tokens_per_s])
-        self.setYRange(0, 100)
+        points = [(m.model, m.tokens_per_s or 0.0, 100 * (m.agent.value or 0))
+                  for m in data.models if m.agent.scored and m.tokens_per_s]
+        if not points:
+            self.show_empty("No tokens/s was recorded for the ticked runs.")
+            return
+        self._draw(points, [m.model for m in data.models])
+        self.plot.setYRange(0, 105, padding=0)
 
 
-class TaskHeatmap(pg.PlotWidget):
-    """Model × task pass share (red 0 → green 1; grey where nothing was scored)."""
-
-    picked = Signal(str, str)
+class TaskHeatmap(ChartFrame):
+    """Task (rows, by title) × series (columns) pass share with k/N in each cell and a colour key."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, title="Pass share per task and model")
-        self.setBackground(None)
-        self.setMouseEnabled(x=False, y=False)
+        super().__init__("Pass share per task and model", parent, legend=False, scrollable=True)
         self.image = pg.ImageItem()
-        self.addItem(self.image)
-        self.invertY(True)
+        self.plot.addItem(self.image)
+        self.plot.invertY(True)
         self.models: list[str] = []
         self.tasks: list[str] = []
         self.matrix = np.zeros((0, 0))
+        self.values: list[pg.TextItem] = []
         self.image.mouseClickEvent = self._on_click  # type: ignore[method-assign]
+        self.key = QLabel(
+            "Colour key: <span style='background:#d55e00;color:#fff'>&nbsp;0%&nbsp;</span> "
+            "<span style='background:#e6a23c;color:#000'>&nbsp;50%&nbsp;</span> "
+            "<span style='background:#0072b2;color:#fff'>&nbsp;100%&nbsp;</span> "
+            "<span style='background:#9ca3af;color:#000'>&nbsp;not run&nbsp;</span> — cells show passes/scored; "
+            "click one for its attempts."
+        )
+        self.layout().addWidget(self.key)
 
     def show_data(self, data: ReportData) -> None:
         self.models = [m.model for m in data.models]
         self.tasks = [task for _, _, task in data.tasks]
+        if not self.models or not self.tasks:
+            self.show_empty("Nothing was scored in the ticked runs.")
+            return
+        used = 0
         matrix = np.full((len(self.models), len(self.tasks)), np.nan)
         for col, model in enumerate(self.models):
             for row, task in enumerate(self.tasks):
                 rate = data.cells.get((task, model))
                 if rate is not None and rate.scored:
                     matrix[col, row] = rate.passed / rate.scored
+                text = f"{rate.passed}/{rate.scored}" if rate is not None and rate.scored else NOT_RUN
+                share = matrix[col, row]
+                colour = "#000000" if np.isnan(share) or 0.25 < share < 0.75 else "#ffffff"
+                self._value_label(used, text, colour).setPos(col + 0.5, row + 0.5)
+                used += 1
+        for spare in self.values[used:]:
+            spare.hide()
         self.matrix = matrix
         colours = np.zeros((*matrix.shape, 4), dtype=np.ubyte)
         for (x, y), share in np.ndenumerate(matrix):
-            if np.isnan(share):
-                colours[x, y] = (148, 163, 184, 255)
-            else:
-                colours[x, y] = (int(239 - 205 * share), int(68 + 129 * share), int(68 + 26 * share), 255)
+            colours[x, y] = (156, 163, 175, 255) if np.isnan(share) else _diverging(float(share))
         self.image.setImage(colours, levels=None)
-        self.getAxis("bottom").setTicks([[(i + 0.5, m) for i, m in enumerate(self.models)]])
-        self.getAxis("left").setTicks([[(i + 0.5, t) for i, t in enumerate(self.tasks)]])
+        # Names alternate between two lines so neighbours never run into each other.
+        self.plot.showAxis("top")
+        self.plot.hideAxis("bottom")
+        bottom = self.plot.getAxis("top")
+        bottom.setTicks([[(i + 0.5, m if i % 2 else m + "\n") for i, m in enumerate(self.models)]])
+        bottom.setHeight(2 * self.fontMetrics().height() + 14)
+        self.plot.getAxis("left").setTicks([[(i + 0.5, _short(data.title(t))) for i, t in enumerate(self.tasks)]])
+        row = self.fontMetrics().height() + 8
+        widest = max(self.fontMetrics().horizontalAdvance(m) for m in self.models)
+        self.graphics.setMinimumHeight(len(self.tasks) * row + 2 * row + 70)
+        self.graphics.setMinimumWidth(300 + len(self.models) * max(70, widest // 2 + 12))
+        self.plot.setXRange(0, len(self.models), padding=0)
+        self.plot.setYRange(0, len(self.tasks), padding=0)
+        self.show_plot()
+
+    def _value_label(self, index: int, text: str, colour: str) -> pg.TextItem:
+        """Cell labels are reused, never removed: a grid of hundreds redraws without churn."""
+        if index == len(self.values):
+            label = pg.TextItem(anchor=(0.5, 0.5))
+            self.plot.addItem(label)
+            self.values.append(label)
+        label = self.values[index]
+        label.setText(text, color=colour)
+        label.show()
+        return label
 
     def _on_click(self, event: object) -> None:
         pos = event.pos()  # type: ignore[attr-defined]
-        col, row = int(pos.x()), int(pos.y())
+        self.pick_cell(int(pos.x()), int(pos.y()))
+
+    def pick_cell(self, col: int, row: int) -> None:
         if 0 <= col < len(self.models) and 0 <= row < len(self.tasks):
-            self.picked.emit(self.models[col], self.tasks[row])
+            self.picked.emit(MarkFilter(model=self.models[col], task_id=self.tasks[row]))
+
+
+def _diverging(share: float) -> tuple[int, int, int, int]:
+    """Vermillion (0) through orange (0.5) to blue (1): readable without red–green vision."""
+    low, mid, high = (213, 94, 0), (230, 162, 60), (0, 114, 178)
+    a, b, t = (low, mid, share * 2) if share <= 0.5 else (mid, high, share * 2 - 1)
+    r, g, bl = (round(a[i] + (b[i] - a[i]) * t) for i in range(3))
+    return (r, g, bl, 255)
+
+
+def _short(text: str, limit: int = 38) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def save_chart(widget: QWidget, path: Path) -> Path:
@@ -205,7 +379,7 @@ def save_chart(widget: QWidget, path: Path) -> Path:
         generator.setViewBox(QRectF(0, 0, size.width(), size.height()))
         generator.setTitle(widget.windowTitle() or "AgentGap chart")
         painter = QPainter(generator)
-        widget.render(painter)
+        widget.render(painter, QPoint(0, 0))
         painter.end()
     else:
         widget.grab().save(str(path.with_suffix(".png") if path.suffix.lower() != ".png" else path))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from app.core.engine import Engine
 from app.core.reports.data import build_report
-from app.core.reports.export import write_report
+from app.core.reports.export import suggested_file_name, write_report
 from app.ui.background.workers import BackgroundCall
 
 FILTERS = {
@@ -21,9 +22,9 @@ FILTERS = {
 
 def export_run(parent: QWidget, engine: Engine, run_id: str) -> BackgroundCall | None:
     """Ask where to save, then build and write the report off the GUI thread."""
-    path, chosen = QFileDialog.getSaveFileName(
-        parent, "Export report", str(Path.home() / f"agentgap-{run_id}.html"), ";;".join(FILTERS)
-    )
+    names = [run.name for run in engine.repository.run_summaries([run_id])]
+    suggested = suggested_file_name(names or [run_id], time.time(), "html")
+    path, chosen = QFileDialog.getSaveFileName(parent, "Export report", str(Path.home() / suggested), ";;".join(FILTERS))
     if not path:
         return None
     fmt = FILTERS.get(chosen) or Path(path).suffix.lstrip(".") or "html"

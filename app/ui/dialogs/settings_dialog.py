@@ -9,6 +9,7 @@ from PySide6.QtCore import Slot
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -189,8 +190,14 @@ class SettingsDialog(QDialog):
         self.pace.setDecimals(1)
         self.pace.setValue(s.simulated_pace)
         self.pace.setToolTip("1 streams at each demo model's own speed; 0 answers instantly")
+        self.theme = QComboBox()
+        for label, value in (("Follow the system", ""), ("Light", "light"), ("Dark", "dark")):
+            self.theme.addItem(label, value)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(s.theme)))
+        self.theme.setToolTip("Light and dark apply at once; following the system applies from the next start")
         page = QWidget()
         form = QFormLayout(page)
+        form.addRow("Theme", self.theme)
         form.addRow("Runs per task", self.repeats)
         form.addRow("Turn budget", self.max_turns)
         form.addRow("Token budget", self.max_tokens)
@@ -281,6 +288,7 @@ class SettingsDialog(QDialog):
             tool_mode=ToolMode(self.tool_mode.currentData()),
             think=self.thinking.currentData(),
             simulated_pace=self.pace.value(),
+            theme=self.theme.currentData(),
         )
         return AppSettings.model_validate(data)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -24,7 +24,9 @@ from PySide6.QtWidgets import (
 from app.core.engine import Engine
 from app.core.plan import AttemptSettings
 from app.core.reports.data import ReportData, build_report
+from app.core.verdict import build_verdict
 from app.ui.background.workers import BackgroundCall
+from app.ui.charts.chart_frame import NOTHING_TICKED, MarkFilter
 from app.ui.charts.compare_charts import (
     AgentVsCode,
     FailureModes,
@@ -37,6 +39,7 @@ from app.ui.charts.compare_charts import (
 from app.ui.charts.tuning_view import TuningView
 from app.ui.transcripts.attempt_browser import AttemptBrowser
 from app.ui.widgets.unjudged_banner import UnjudgedBanner
+from app.ui.widgets.verdict_panel import VerdictPanel
 
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -45,6 +48,7 @@ class ComparePage(QWidget):
     """Views only lay out: the report data is built off the GUI thread by the engine."""
 
     plan_requested = Signal(str, object)  # title, a callable that stores and returns a RunPlan
+    computed = Signal(object)  # ReportData of the ticked runs, once shown
 
     def __init__(self, engine: Engine, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,6 +57,7 @@ class ComparePage(QWidget):
         self.data: ReportData | None = None
         self._compared: list[str] = []
         self._generation = 0
+        self._failures_pending: str | None = None
 
         self.runs = QListWidget()
         self.runs.itemChanged.connect(self._on_runs_changed)
@@ -78,8 +83,10 @@ class ComparePage(QWidget):
         self.tuning = TuningView()
         self.tuning.ceiling_requested.connect(self.request_ceiling_run)
         self.tuning.winners_requested.connect(self.request_winners_run)
-        for chart in (self.by_tier, self.modes, self.gap, self.speed, self.heatmap):
+        for chart in (self.by_tier, self.failures, self.modes, self.gap, self.speed, self.heatmap):
             chart.picked.connect(self.show_attempts)
+        self.verdict = VerdictPanel()
+        self.verdict.failures_requested.connect(self.show_failures)
         self.tabs = QTabWidget()
         for widget, name in ((self.by_tier, "Pass rate by tier"), (self.failures, "Failure modes"), (self.heatmap, "Heatmap"),
                              (self.gap, "Agent vs code"), (self.speed, "Score vs speed"), (self.modes, "Raw vs harness"), (self.table, "Task table"),
@@ -95,14 +102,57 @@ class ComparePage(QWidget):
         right_layout.addLayout(top)
         self.unjudged_banner = UnjudgedBanner()
         right_layout.addWidget(self.unjudged_banner)
-        right_layout.addWidget(self.tabs, 1)
+        self.right_split = QSplitter(Qt.Orientation.Vertical)
+        self.right_split.addWidget(self.verdict)
+        self.right_split.addWidget(self.tabs)
+        self.right_split.setStretchFactor(1, 1)
+        self.right_split.setChildrenCollapsible(False)
+        right_layout.addWidget(self.right_split, 1)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
 
         splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(right)
-        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(1, 4)
+        splitter.setSizes([200, 1000])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
+        self._show_nothing_ticked()
+
+    @Slot(int)
+    def _on_tab_changed(self, _index: int) -> None:
+        """Transcripts get the full height: the verdict folds to its one line while they show."""
+        reading = self.tabs.currentWidget() is self.browser
+        self.verdict.set_folded(reading)
+        QTimer.singleShot(0, self, self._fit_verdict)  # once the folded layout has its new size
+
+    def _fit_verdict(self) -> None:
+        total = max(1, self.right_split.height())
+        wanted = min(self.verdict.sizeHint().height(), int(total * 0.45))
+        self.right_split.setSizes([wanted, total - wanted])
+
+    def _charts(self) -> tuple[PassRateByTier, FailureModes, AgentVsCode, ScoreVsSpeed, RawVsHarness, TaskHeatmap]:
+        return (self.by_tier, self.failures, self.gap, self.speed, self.modes, self.heatmap)
+
+    def _show_nothing_ticked(self) -> None:
+        self.data = None
+        for chart in self._charts():
+            chart.show_empty(NOTHING_TICKED)
+        self.verdict.show_verdict(None)
+        self.table.clear()
+        self.table.setRowCount(0)
+        self.table.setColumnCount(0)
+
+    def tick_runs(self, run_ids: list[str]) -> None:
+        """Tick exactly these runs (e.g. the one that just finished) and compare them."""
+        self.reload()
+        wanted = set(run_ids)
+        self.runs.blockSignals(True)
+        for i in range(self.runs.count()):
+            item = self.runs.item(i)
+            item.setCheckState(Qt.CheckState.Checked if item.data(RUN_ID_ROLE) in wanted else Qt.CheckState.Unchecked)
+        self.runs.blockSignals(False)
+        self.compare(self.selected_run_ids())
 
     def reload(self) -> None:
         """Refresh the run list, keeping the ticks."""
@@ -131,6 +181,8 @@ class ComparePage(QWidget):
         if not run_ids:
             self._compared = []
             self.status.setText("Nothing selected yet.")
+            self._generation += 1
+            self._show_nothing_ticked()
             return
         self.status.setText("Computing…")
         self._compared = list(run_ids)
@@ -152,12 +204,30 @@ class ComparePage(QWidget):
         self.data = data
         n = sum(m.agent.scored + m.code.scored for m in data.models)
         self.status.setText(f"{len(data.models)} model(s) · {len(data.tasks)} task(s) · {n} scored attempts")
-        for chart in (self.by_tier, self.failures, self.gap, self.speed, self.modes, self.heatmap):
+        self.verdict.show_verdict(build_verdict(data.models), data.differences)
+        self._fit_verdict()
+        for chart in self._charts():
             chart.show_data(data)
         self._fill_table(data)
         self.unjudged_banner.show_unjudged(data.unjudged)
         self.tuning.show_tuning(data.tuning)
         self.browser.set_data(self._compared, data)
+        if self._failures_pending is not None:
+            series, self._failures_pending = self._failures_pending, None
+            self.show_failures(series)
+        self.computed.emit(data)
+
+    def compared_run_ids(self) -> list[str]:
+        return list(self._compared)
+
+    def show_failures_of(self, run_ids: list[str], series: str) -> None:
+        """Tick these runs and list one series' failures, at once if already shown."""
+        shown = self.data is not None and {r.id for r in self.data.runs} == set(run_ids) == set(self._compared)
+        if shown:
+            self.show_failures(series)
+        else:
+            self._failures_pending = series
+            self.tick_runs(run_ids)
 
     def _fill_table(self, data: ReportData) -> None:
         models = [m.model for m in data.models]
@@ -165,7 +235,7 @@ class ComparePage(QWidget):
         self.table.setRowCount(len(data.tasks) + 1)
         self.table.setColumnCount(len(models) + 1)
         self.table.setHorizontalHeaderLabels(["tier", *models])
-        self.table.setVerticalHeaderLabels([task for _, _, task in data.tasks] + ["total"])
+        self.table.setVerticalHeaderLabels([data.title(task) for _, _, task in data.tasks] + ["total"])
         for row, (suite, tier, task) in enumerate(data.tasks):
             self.table.setItem(row, 0, QTableWidgetItem(f"{suite}/{tier}"))
             for col, model in enumerate(models, start=1):
@@ -207,10 +277,16 @@ class ComparePage(QWidget):
             lambda: engine.plan_follow_up(run_ids, model, [settings], name=f"all winners · {model}"),
         )
 
-    @Slot(str, str)
-    def show_attempts(self, model: str, task_id: str) -> None:
-        """A bar, point or heatmap cell lists the attempts behind it."""
-        self.browser.focus(model or None, task_id or None)
+    @Slot(object)
+    def show_attempts(self, mark: MarkFilter) -> None:
+        """A bar, segment, point or heatmap cell lists the attempts behind it."""
+        self.browser.focus(mark.model, mark.task_id, tier=mark.tier, outcome=mark.outcome)
+        self.tabs.setCurrentWidget(self.browser)
+
+    @Slot(str)
+    def show_failures(self, series: str) -> None:
+        """From the verdict: every failing attempt of one model (in one configuration)."""
+        self.browser.focus(series, None, failures_only=True)
         self.tabs.setCurrentWidget(self.browser)
 
     @Slot(int, int)
@@ -219,8 +295,7 @@ class ComparePage(QWidget):
         if self.data is None or column == 0 or row >= len(self.data.tasks):
             return
         model = self.data.models[column - 1].model
-        self.browser.focus(model, self.data.tasks[row][2])
-        self.tabs.setCurrentWidget(self.browser)
+        self.show_attempts(MarkFilter(model=model, task_id=self.data.tasks[row][2]))
 
     @Slot(QListWidgetItem)
     def _on_runs_changed(self, _item: QListWidgetItem) -> None:

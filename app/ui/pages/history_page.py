@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -37,6 +37,7 @@ class HistoryPage(QWidget):
     """Reads summaries through the repository; opening and resuming are the window's job."""
 
     open_requested = Signal(str)
+    compare_requested = Signal(list)  # run ids
     resume_requested = Signal(str)
     run_deleted = Signal(str)
 
@@ -73,7 +74,7 @@ class HistoryPage(QWidget):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
@@ -81,6 +82,11 @@ class HistoryPage(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(self._on_double_click)
         self.table.selectionModel().currentRowChanged.connect(self._update_buttons)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            shortcut = QShortcut(QKeySequence(key), self.table)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(self._open_selected)
         self.empty = QLabel()
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
@@ -91,6 +97,9 @@ class HistoryPage(QWidget):
         self.open_button = QPushButton("Open")
         self.open_button.setToolTip("Show the run's grid and transcripts (read-only)")
         self.open_button.clicked.connect(self._open_selected)
+        self.compare_button = QPushButton("Compare selected runs")
+        self.compare_button.setToolTip("Open Compare with the selected runs ticked (Ctrl/Shift+click to select several)")
+        self.compare_button.clicked.connect(self._compare_selected)
         self.resume_button = QPushButton("Resume")
         self.resume_button.clicked.connect(self._resume_selected)
         self.delete_button = QPushButton("Delete…")
@@ -98,6 +107,7 @@ class HistoryPage(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.filter, 1)
         buttons.addWidget(self.open_button)
+        buttons.addWidget(self.compare_button)
         buttons.addWidget(self.resume_button)
         buttons.addWidget(self.delete_button)
 
@@ -196,6 +206,19 @@ class HistoryPage(QWidget):
             "Run the attempts that never finished" if resumable else "Only unfinished runs can be resumed"
         )
         self.delete_button.setEnabled(run is not None and not active)
+        self.compare_button.setEnabled(bool(self.selected_run_ids()))
+
+    def selected_run_ids(self) -> list[str]:
+        """Every selected run, in table order."""
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        runs = [self.model.run_at(row) for row in rows]
+        return [run.id for run in runs if run is not None]
+
+    @Slot()
+    def _compare_selected(self) -> None:
+        run_ids = self.selected_run_ids()
+        if run_ids:
+            self.compare_requested.emit(run_ids)
 
     @Slot(QModelIndex)
     def _on_double_click(self, index: QModelIndex) -> None:

@@ -18,7 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.events import Event
+from app.core.reports.configurations import SettingDifference
 from app.core.unjudged import unjudged
+from app.core.verdict import Verdict
 from app.ui.formatting import format_duration, plural
 from app.ui.models.run_models import AttemptListModel, RunGridModel
 from app.ui.models.run_state import AttemptStatus, RunState
@@ -27,6 +29,7 @@ from app.ui.transcripts.transcript_view import TranscriptView
 from app.ui.widgets.elided_label import ElidedLabel
 from app.ui.widgets.progress_strip import ProgressStrip
 from app.ui.widgets.unjudged_banner import UnjudgedBanner
+from app.ui.widgets.verdict_panel import VerdictPanel
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,8 @@ class LiveRunPage(QWidget):
 
     cancel_requested = Signal()
     setup_requested = Signal()
+    compare_requested = Signal(str)  # run id
+    failures_requested = Signal(str, str)  # run id, series name
 
     def __init__(self, load_transcript: TranscriptLoader, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -108,6 +113,21 @@ class LiveRunPage(QWidget):
         self.follow = self.overview.follow
         self.follow.toggled.connect(self._on_follow_toggled)
 
+        self.verdict = VerdictPanel()
+        self.verdict.failures_requested.connect(self._on_failures_requested)
+        self.compare_button = QPushButton("Compare this run…")
+        self.compare_button.setToolTip("Open Compare with this run ticked: charts, heatmap and every attempt")
+        self.compare_button.clicked.connect(self._on_compare_clicked)
+        self.verdict_box = QWidget()
+        verdict_layout = QVBoxLayout(self.verdict_box)
+        verdict_layout.setContentsMargins(0, 4, 0, 4)
+        verdict_layout.addWidget(self.verdict)
+        verdict_row = QHBoxLayout()
+        verdict_row.addStretch(1)
+        verdict_row.addWidget(self.compare_button)
+        verdict_layout.addLayout(verdict_row)
+        self.verdict_box.hide()
+
         self.transcript_title = ElidedLabel("Transcript")
         self.transcript = TranscriptView()
 
@@ -127,8 +147,34 @@ class LiveRunPage(QWidget):
         self.unjudged_banner = UnjudgedBanner()
         layout.addWidget(self.unjudged_banner)
         layout.addWidget(self.progress)
+        layout.addWidget(self.verdict_box)
         layout.addWidget(splitter, 1)
         return page
+
+    # ---- verdict --------------------------------------------------------------------
+
+    def show_verdict(self, run_id: str, verdict: Verdict, differences: list[SettingDifference]) -> None:
+        """The end of a run: which model, and why the others failed (for the run shown only)."""
+        if self._state is None or self._state.run_id != run_id or (self._state.live and not self._state.finished):
+            return
+        self.verdict.show_verdict(verdict, differences)
+        if self._state.cancelled or self._state.done < self._state.total:
+            left = self._state.total - self._state.done
+            self.verdict.recommendation.setText(
+                self.verdict.recommendation.text()
+                + f" Caveat: the run was cut short, {plural(left, 'attempt')} never ran."
+            )
+        self.verdict_box.show()
+
+    @Slot()
+    def _on_compare_clicked(self) -> None:
+        if self._state is not None:
+            self.compare_requested.emit(self._state.run_id)
+
+    @Slot(str)
+    def _on_failures_requested(self, series: str) -> None:
+        if self._state is not None:
+            self.failures_requested.emit(self._state.run_id, series)
 
     # ---- showing a run --------------------------------------------------------------
 
@@ -154,6 +200,7 @@ class LiveRunPage(QWidget):
         self.attempts_model.set_state(state)
         self.overview.fit_to(state)
         self.title.setText(state.name)
+        self.verdict_box.hide()
         self.cancel_button.setVisible(state.live)
         self.cancel_button.setEnabled(state.live and not state.finished)
         self.follow.setVisible(state.live)

@@ -29,6 +29,7 @@ from app.core.context_fit import context_shortfalls
 from app.core.outcomes import ToolMode
 from app.core.plan import AttemptSettings
 from app.core.providers.base import HostStatus, ModelInfo
+from app.core.providers.simulated import PROFILES
 from app.core.tasks.loader import Catalog, Task
 from app.ui.dialogs.sweep_dialog import SweepDialog
 from app.ui.formatting import plural
@@ -197,8 +198,8 @@ class RunSetupPage(QWidget):
         self.tool_mode.setCurrentIndex(max(0, self.tool_mode.findData(settings.tool_mode)))
 
     def select_demo_models(self) -> None:
-        """Tick the simulated models that show the gap best."""
-        self.model_choices.check_only(lambda m: m.simulated and m.name in ("competent", "text-caller"))
+        """Tick every demo model: the good ones and each way of failing."""
+        self.model_choices.check_only(lambda m: m.simulated and m.name in PROFILES)
 
     def set_run_active(self, active: bool) -> None:
         self._run_active = active

@@ -316,7 +316,11 @@ class TranscriptRenderer:
             f"{_esc(event.outcome.describe)}"
         ]
         if event.detail and event.outcome is not Outcome.PASSED:
-            rows.append(_esc(event.detail))
+            # the failed checks are listed below: say only what they do not
+            listed = {f"{check.name}: {check.detail}" for check in event.checks if not check.passed}
+            rest = [part for part in event.detail.split("; ") if part not in listed]
+            if rest:
+                rows.append(_esc("; ".join(rest)))
         for check in event.checks:
             mark = "✓" if check.passed else "✗"
             detail = f" — {_esc(check.detail)}" if check.detail else ""

@@ -101,8 +101,8 @@ def test_raw_vs_recovery_for_a_text_caller(engine: Engine) -> None:
         settings=[AttemptSettings(tool_mode=ToolMode.NATIVE, label="raw"), AttemptSettings(tool_mode=ToolMode.RECOVERY, label="harness")],
     )
     engine.execute(plan, CancelToken())
-    (model,) = build_report(engine.repository, [plan.run_id]).models
-    raw, harness = model.by_mode["native"], model.by_mode["recovery"]
+    raw_series, harness_series = build_report(engine.repository, [plan.run_id]).models  # never pooled
+    raw, harness = raw_series.by_mode["native"], harness_series.by_mode["recovery"]
     assert raw.scored == harness.scored == 4
     assert raw.passed == 0 and harness.passed >= 3  # the gap is format, not capability
     assert "raw-vs-harness" in charts(build_report(engine.repository, [plan.run_id]))
