@@ -179,11 +179,11 @@ class HostileServer(FakeOpenAI):
         for attack in attack_list:
             self.respond(attack.name, _responder(attack))
 
-    def error_for(self, fault: str | None, model: str) -> tuple[int, dict[str, Any]] | None:
+    def error_for(self, fault: str | None, model: str, *args: Any) -> tuple[int, dict[str, Any]] | None:
         if model == "echo-key":
             message = f"upstream refused the key {self.api_key} for this model"
             return 400, {"error": {"message": message, "type": "invalid_request_error", "code": 400}}
-        return super().error_for(fault, model)
+        return super().error_for(fault, model, *args)
 
     def tool_results(self, model: str) -> str:
         """Everything the harness sent back to ``model`` as tool results, joined."""
