@@ -24,9 +24,10 @@ def _wait_for_run_end(window: MainWindow, qtbot: QtBot, runs: int) -> None:
     def ended() -> bool:
         stored = window.engine.repository.list_runs()
         finished = all(r.status != "running" and r.attempts_done == r.attempts_total for r in stored)
-        return len(stored) == runs and not window.controller.running and finished
+        newest_compared = bool(stored) and window.compare_page.compared_run_ids() == [stored[0].id]
+        return len(stored) == runs and not window.controller.running and finished and newest_compared
 
-    wait_until(ended, qtbot, timeout_s=60)
+    wait_until(ended, qtbot, timeout_s=60)  # the window has also ticked the finished run on Compare
 
 
 def _compare_all(window: MainWindow, qtbot: QtBot) -> None:
