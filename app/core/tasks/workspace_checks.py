@@ -107,8 +107,11 @@ def run_hidden(check: CommandCheck, task: Task, workspace: Sandbox) -> tuple[boo
             ini.write_text(f"[pytest]\npythonpath = {shlex.quote(box.inside(box.root))}\n", "utf-8")
             argv[at + 1 : at + 1] = ["-c", HIDDEN_INI, "--rootdir", ".", "--noconftest"]
         result = box.run(argv, timeout_s=check.timeout_s)
-        if at is not None:
-            require_working_pytest(result)
+        if at is not None and _pytest_may_have_failed_to_start(result):
+            empty = folder / "empty"
+            empty.mkdir()
+            control = Sandbox(empty, readable={hidden: JAIL_CHECK}, cwd=hidden)
+            require_working_pytest(result, control.run(argv, timeout_s=check.timeout_s))
     passed = result.exit_code == 0 and not result.timed_out
     if passed and at is not None and not _pytest_counts(result).get("passed"):
         return False, f"pytest reported no passed tests ({summary(result)})"
@@ -161,25 +164,42 @@ def code_answer_check(
     try:
         (sandbox.root / _ANSWER_FILE[check.language]).write_text(code, encoding="utf-8")
         (sandbox.root / "test_answer.py").write_text(check.test, encoding="utf-8")
-        result = sandbox.run(["pytest", "-q", "test_answer.py"], timeout_s=CODE_ANSWER_TIMEOUT_S)
-        require_working_pytest(result)
+        argv = ["pytest", "-q", "test_answer.py"]
+        result = sandbox.run(argv, timeout_s=CODE_ANSWER_TIMEOUT_S)
+        if _pytest_may_have_failed_to_start(result):
+            (sandbox.root / _ANSWER_FILE[check.language]).write_text("", encoding="utf-8")
+            require_working_pytest(result, sandbox.run(argv, timeout_s=CODE_ANSWER_TIMEOUT_S))
         return result.exit_code == 0 and not result.timed_out, summary(result)
     finally:
         sandbox.close()
 
 
-def require_working_pytest(result: CommandResult) -> None:
-    """Raise ``HarnessFault`` when pytest itself could not run the check: the interpreter
-    lacks it, or pytest refused its own command line (usage error, exit code 4)."""
+def _pytest_may_have_failed_to_start(result: CommandResult) -> bool:
+    """Whether the output looks as if pytest itself could not run: it was missing, or it
+    refused its command line (usage error, exit code 4). The model's code can print or
+    exit the same way, so this only says when to ask the control run."""
     lines = result.output.strip().splitlines()
-    if result.exit_code != 0 and lines and lines[-1].endswith("No module named pytest"):
+    missing = result.exit_code != 0 and bool(lines) and lines[-1].endswith("No module named pytest")
+    return missing or result.exit_code == PYTEST_USAGE_ERROR
+
+
+def require_working_pytest(result: CommandResult, control: CommandResult) -> None:
+    """Raise ``HarnessFault`` when pytest itself could not run the check.
+
+    ``control`` is the same command with none of the model's code present. Only when it
+    fails the same way is the fault ours; otherwise the model's code made pytest stop (a
+    module that exits with status 4 at import, say) and the check simply failed.
+    """
+    if not _pytest_may_have_failed_to_start(control):
+        return
+    lines = control.output.strip().splitlines()
+    if lines and lines[-1].endswith("No module named pytest"):
         raise HarnessFault(
             "pytest is not installed in the Python that runs checks "
             "(run `agentgap doctor`; reinstall AgentGap so that its dependencies are present)"
         )
-    if result.exit_code == PYTEST_USAGE_ERROR:
-        tail = (lines or [""])[-1][:200]
-        raise HarnessFault(f"pytest refused the check's command line: {tail}")
+    tail = (lines or [""])[-1][:200]
+    raise HarnessFault(f"pytest refused the check's command line: {tail}")
 
 
 def _syntax_problem(code: str) -> str | None:

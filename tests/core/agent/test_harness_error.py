@@ -87,3 +87,17 @@ def test_a_check_whose_interpreter_lacks_pytest_is_our_fault(
 def test_the_same_answer_passes_with_the_installed_interpreter(catalog: Catalog) -> None:
     finished, _ = _attempt(catalog.task("oneshot.parse-json"), ScriptedProvider(turns=[Turn(text=PARSE_JSON_ANSWER)]))
     assert finished.outcome is Outcome.PASSED, finished.detail
+
+
+def test_model_code_that_stops_pytest_like_a_usage_error_is_the_models_failure(catalog: Catalog) -> None:
+    """A module that exits with pytest's usage-error status at import must not turn its
+    failed hidden tests into an unscored harness_error: a control run without the model's
+    code tells the two apart."""
+    rigged = "import os\nos._exit(4)\n"
+    provider = ScriptedProvider(turns=[
+        Turn(calls=[("write_file", {"path": "roman.py", "content": rigged})]),
+        Turn(text="Done."),
+    ])
+    finished, _ = _attempt(catalog.task("coding.tdd"), provider)
+    assert finished.outcome is not Outcome.HARNESS_ERROR, finished.detail
+    assert finished.outcome.counts_in_score and not finished.outcome.is_pass
