@@ -57,6 +57,8 @@ FLOOD_CAP = 4 * 1024**2  # past this much output the command is killed
 CPU_SECONDS = 60
 MEMORY_BYTES = 2 * 1024**3
 FILE_BYTES = 20 * 1024**2
+DISK_BYTES = 256 * 1024**2  # the workspace's disk quota: a command that passes it is killed
+QUOTA_POLL_S = 0.25  # how often a running command's workspace is measured
 PROCESS_HEADROOM = 64  # processes a command may add to the user's current count
 COMMAND_TIMEOUT_S = 30.0
 KILL_GRACE_S = 0.5  # after a kill, how long to wait for the pipe to close
@@ -266,6 +268,9 @@ class Sandbox:
 
     def execute(self, argv: list[str], timeout_s: float) -> CommandResult:
         """Run ``argv`` as given (no allowlist: for the app's own checks) in the jail."""
+        if disk_usage(self.root) > DISK_BYTES:
+            quota = DISK_BYTES // 1024**2
+            return CommandResult(1, f"[not run: the workspace is over its disk quota of {quota} MB]")
         argv, start_in = self._jailed(argv)
         try:
             process = subprocess.Popen(
@@ -281,20 +286,30 @@ class Sandbox:
             )
         except OSError as error:
             raise SandboxError(f"could not start {argv[0]!r}: {error.strerror}") from None
-        timed_out = threading.Event()
+        timed_out, over_quota, killed = threading.Event(), threading.Event(), threading.Event()
+        done = threading.Event()
 
-        def on_timeout() -> None:
-            timed_out.set()
-            _kill_group(process)
+        def watch() -> None:
+            """Kill the command when its time runs out or its workspace passes the quota."""
+            deadline = time.monotonic() + timeout_s
+            while not done.wait(min(QUOTA_POLL_S, max(0.0, deadline - time.monotonic()))):
+                if time.monotonic() >= deadline:
+                    timed_out.set()
+                elif disk_usage(self.root) > DISK_BYTES:
+                    over_quota.set()
+                else:
+                    continue
+                killed.set()
+                _kill_group(process)
+                return
 
-        timer = threading.Timer(timeout_s, on_timeout)
-        timer.daemon = True
-        timer.start()
+        watcher = threading.Thread(target=watch, name="sandbox-watch", daemon=True)
+        watcher.start()
         try:
-            kept, total = _drain(process, timed_out)
+            kept, total = _drain(process, killed)
             process.wait()
         finally:
-            timer.cancel()
+            done.set()
             _kill_group(process)  # background children die with the command
             if process.stdout is not None:
                 process.stdout.close()
@@ -304,6 +319,8 @@ class Sandbox:
             text += f"\n[output truncated: {total}+ bytes, showing the first {len(kept)}]"
         if timed_out.is_set():
             text += f"\n[killed after {timeout_s:g} s]"
+        if over_quota.is_set():
+            text += f"\n[killed: the workspace passed its disk quota of {DISK_BYTES // 1024**2} MB]"
         code = process.returncode if process.returncode is not None else -signal.SIGKILL
         return CommandResult(code, text, timed_out.is_set(), truncated)
 
@@ -337,6 +354,25 @@ def copy_regular_tree(
             copy_regular_tree(Path(entry.path), destination, skip)
         elif entry.is_file(follow_symlinks=False):
             shutil.copy2(entry.path, destination, follow_symlinks=False)
+
+
+def disk_usage(root: Path) -> int:
+    """Bytes the files under ``root`` take on disk (sparse files count what they use)."""
+    used, folders = 0, [str(root)]
+    while folders:
+        try:
+            entries = list(os.scandir(folders.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                else:
+                    used += entry.stat(follow_symlinks=False).st_blocks * 512
+            except OSError:
+                continue
+    return used
 
 
 def _drain(process: subprocess.Popen[bytes], timed_out: threading.Event) -> tuple[bytes, int]:

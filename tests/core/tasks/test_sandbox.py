@@ -250,3 +250,20 @@ def test_hidden_files_never_write_through_links(tmp_path: Path, outside: Path) -
         # hidden files are run from a folder of their own: links in the workspace lead nowhere
         assert command_check(check, env) == (True, "1 passed")
     assert outside.read_text() == "keep me"
+
+
+def test_a_command_that_fills_the_disk_is_killed_at_the_quota(box: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.core.tasks import sandbox as sandbox_module
+
+    monkeypatch.setattr(sandbox_module, "DISK_BYTES", 8 * 1024**2)
+    (box.root / "fill.py").write_text(
+        "import itertools, os\n"
+        "for i in itertools.count():\n"
+        "    with open(f'f{i}.bin', 'wb') as f:\n"
+        "        f.write(os.urandom(1024 * 1024))\n"
+    )
+    result = box.run(["python", "fill.py"], timeout_s=20)
+    assert "disk quota of 8 MB" in result.output and not result.timed_out
+    assert sandbox_module.disk_usage(box.root) < 200 * 1024**2  # stopped long before the timeout
+    again = box.run(["python", "-c", "print('hi')"])
+    assert "over its disk quota" in again.output and "hi" not in again.output
