@@ -14,7 +14,7 @@ from app.core.agent.prompts import with_required_call_note
 from app.core.agent.scoring import Verdict, score_attempt
 from app.core.agent.trace import AttemptTrace, StopReason
 from app.core.cancel import CancelToken
-from app.core.chat import ScriptStep
+from app.core.chat import Message, ScriptStep
 from app.core.events import AttemptFinished, AttemptStarted, AttemptStats, CheckOutcome, InfraError
 from app.core.faults import HarnessFault
 from app.core.outcomes import Outcome, ToolMode
@@ -128,19 +128,7 @@ def _one_try(
         )
         if task.spec.tool_choice == "required" and not can_force_a_call(settings.tool_mode, provider):
             messages = with_required_call_note(messages)  # in the transcript as the model saw it
-        emit(
-            AttemptStarted(
-                run_id=spec.run_id,
-                attempt_id=spec.attempt_id,
-                model=spec.model.label,
-                task_id=task.id,
-                repeat=spec.repeat,
-                try_number=try_number,
-                tool_mode=settings.tool_mode.value,
-                messages=tuple(messages),
-                tools=tuple(t.name for t in env.tools),
-            )
-        )
+        emit(_started(spec, task, try_number, tuple(messages), tuple(t.name for t in env.tools)))
         loop = AgentLoop(
             provider,
             env,
@@ -204,23 +192,27 @@ def _one_try(
     return finished, retryable
 
 
+def _started(
+    spec: AttemptSpec, task: Task, try_number: int, messages: tuple[Message, ...], tools: tuple[str, ...]
+) -> AttemptStarted:
+    return AttemptStarted(
+        run_id=spec.run_id,
+        attempt_id=spec.attempt_id,
+        model=spec.model.label,
+        task_id=task.id,
+        repeat=spec.repeat,
+        try_number=try_number,
+        tool_mode=spec.settings.tool_mode.value,
+        messages=messages,
+        tools=tools,
+    )
+
+
 def _unjudged(
     spec: AttemptSpec, task: Task, try_number: int, error: Exception, emit: Emit
 ) -> AttemptFinished:
     """A ``harness_error`` for an attempt that broke before or outside its loop."""
-    emit(
-        AttemptStarted(
-            run_id=spec.run_id,
-            attempt_id=spec.attempt_id,
-            model=spec.model.label,
-            task_id=task.id,
-            repeat=spec.repeat,
-            try_number=try_number,
-            tool_mode=spec.settings.tool_mode.value,
-            messages=(),
-            tools=(),
-        )
-    )
+    emit(_started(spec, task, try_number, (), ()))
     detail = str(error) if isinstance(error, HarnessFault) else f"{type(error).__name__}: {error}"
     return AttemptFinished(
         run_id=spec.run_id,
