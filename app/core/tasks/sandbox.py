@@ -29,6 +29,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -51,6 +52,13 @@ from app.core.tasks.interpreter import interpreter_environment, python_interpret
 
 if os.name == "posix":
     import resource  # imported here: importing inside the forked child can deadlock
+
+    _PRLIMIT_OPTIONS = {
+        resource.RLIMIT_CPU: "--cpu",
+        resource.RLIMIT_AS: "--as",
+        resource.RLIMIT_FSIZE: "--fsize",
+        resource.RLIMIT_NPROC: "--nproc",
+    }
 
 OUTPUT_CAP = 64 * 1024  # bytes of output kept for the model
 FLOOD_CAP = 4 * 1024**2  # past this much output the command is killed
@@ -272,6 +280,7 @@ class Sandbox:
             quota = DISK_BYTES // 1024**2
             return CommandResult(1, f"[not run: the workspace is over its disk quota of {quota} MB]")
         argv, start_in = self._jailed(argv)
+        argv, limiter = _with_limits(argv)
         try:
             process = subprocess.Popen(
                 argv,
@@ -282,7 +291,7 @@ class Sandbox:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_limiter() if os.name == "posix" else None,
+                preexec_fn=limiter,
             )
         except OSError as error:
             raise SandboxError(f"could not start {argv[0]!r}: {error.strerror}") from None
@@ -433,8 +442,8 @@ def resource_limits() -> dict[int, int]:
     return limits
 
 
-def _limiter() -> Callable[[], None]:
-    """A ``preexec_fn`` that only calls ``setrlimit`` (values computed in the parent)."""
+def _wanted_limits() -> list[tuple[int, int]]:
+    """The limits to lower for a command: each no higher than the hard limit already set."""
     wanted = []
     for limit, value in resource_limits().items():
         soft, hard = resource.getrlimit(limit)
@@ -442,6 +451,29 @@ def _limiter() -> Callable[[], None]:
             value = min(value, hard)
         if soft == resource.RLIM_INFINITY or value < soft:
             wanted.append((limit, value))
+    return wanted
+
+
+def _with_limits(argv: list[str]) -> tuple[list[str], Callable[[], None] | None]:
+    """``argv`` started so that it runs under the resource limits.
+
+    On Linux ``prlimit`` sets them and then runs the command, so no Python code runs in
+    the forked child: a ``preexec_fn`` makes CPython take its at-fork locks (logging's
+    among them), which can stall a process whose other threads are busy. Elsewhere a
+    ``preexec_fn`` that only calls ``setrlimit`` does it.
+    """
+    if os.name != "posix":
+        return argv, None
+    prlimit = shutil.which("prlimit") if sys.platform.startswith("linux") else None
+    if prlimit is None:
+        return argv, _limiter()
+    options = [f"{_PRLIMIT_OPTIONS[limit]}={value}" for limit, value in _wanted_limits()]
+    return [prlimit, *options, "--", *argv], None
+
+
+def _limiter() -> Callable[[], None]:
+    """A ``preexec_fn`` that only calls ``setrlimit`` (values computed in the parent)."""
+    wanted = _wanted_limits()
 
     def apply() -> None:
         for limit, value in wanted:
