@@ -133,6 +133,23 @@ def interpreter_roots(python: str) -> list[str]:
     return roots
 
 
+def _overlaps(a: str, b: str) -> bool:
+    a, b = a.rstrip("/") or "/", b.rstrip("/") or "/"
+    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
+def free_mount_point(preferred: str, occupied: Sequence[str]) -> str:
+    """``preferred``, or a sibling name, such that binding a folder there hides none of
+    ``occupied`` (host folders bound at their own path, e.g. an interpreter that lives
+    under ``/workspace`` or ``/check`` on the host) and sits inside none of them."""
+    stem = "/" + (Path(preferred).name or "mount")  # siblings at the top: never inside one
+    candidates = [preferred, *(f"{stem}-{n}" for n in range(2, 1000))]
+    for candidate in candidates:
+        if not any(_overlaps(candidate, taken) for taken in occupied if taken != "/"):
+            return candidate
+    raise ValueError(f"no free mount point near {preferred!r}")
+
+
 def app_private_paths() -> tuple[str, ...]:
     """Folders of the app a command must never see even if an interpreter folder holds them:
     the app's own package (and its suites), the user data folder."""

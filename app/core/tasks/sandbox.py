@@ -44,6 +44,7 @@ from app.core.tasks.jail import (
     JailPlan,
     app_private_paths,
     bwrap_argv,
+    free_mount_point,
     interpreter_roots,
     isolation_level,
     sandbox_exec_argv,
@@ -123,6 +124,10 @@ class Sandbox:
     ) -> None:
         self.root = root.resolve()
         self.isolation = isolation if isolation is not None else isolation_level()
+        if self.isolation is IsolationLevel.BUBBLEWRAP:  # never bind over the interpreter
+            occupied = interpreter_roots(python_interpreter())
+            inside_root = free_mount_point(inside_root, occupied)
+            readable = {h: free_mount_point(i, occupied) for h, i in (readable or {}).items()}
         self.readable = dict(readable or {})
         self.inside_root = inside_root
         self.cwd = cwd.resolve() if cwd is not None else self.root

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from app.core.tasks.builtin_tools import run_builtin
 from app.core.tasks.jail import (
     IsolationLevel,
     JailPlan,
+    free_mount_point,
     isolation_level,
     sandbox_exec_profile,
 )
@@ -152,3 +154,31 @@ def test_app_folders_inside_the_interpreter_are_masked(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=30)
     assert "visible" in done.stdout
     assert "answer key" not in done.stdout
+
+
+def test_mount_points_move_aside_for_a_folder_they_would_hide() -> None:
+    assert free_mount_point("/check", ["/usr/lib/python3"]) == "/check"
+    assert free_mount_point("/check", ["/check/work/main/.venv"]) == "/check-2"
+    assert free_mount_point("/workspace", ["/workspace", "/workspace-2/x"]) == "/workspace-3"
+
+
+@needs_bwrap
+def test_an_interpreter_living_where_the_jail_mounts_still_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clone at /check/… or /workspace/… (CI machines, dev containers) keeps its Python
+    visible: the jail's own folders step aside instead of covering it."""
+    home = tmp_path / "place"
+    (home / "bin").mkdir(parents=True)
+    (home / "bin" / "python").symlink_to(os.path.realpath(sys.executable))
+    monkeypatch.setenv("AGENTGAP_CHECK_PYTHON", str(home / "bin" / "python"))
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "extra").mkdir()
+    (tmp_path / "extra" / "note.txt").write_text("seen", "utf-8")
+    wanted = str(home / "bin")
+    box = Sandbox(tmp_path / "ws", inside_root=str(home), readable={tmp_path / "extra": wanted})
+    assert box.inside_root != str(home) and box.readable[tmp_path / "extra"] != wanted
+    result = box.run(["python", "-c", "print(6 * 7)"])
+    assert (result.exit_code, result.output.strip()) == (0, "42")
+    shown = box.execute([shutil.which("cat") or "/bin/cat", box.inside(tmp_path / "extra" / "note.txt")], timeout_s=10)
+    assert shown.output == "seen"
