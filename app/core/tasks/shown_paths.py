@@ -16,7 +16,11 @@ from pathlib import Path
 from app.core.tasks.interpreter import SHOWN_NAME, python_interpreter
 
 # Folders the sandbox makes (agentgap-ws-…, agentgap-hidden-…), wherever they sit.
-_SCRATCH = re.compile(r"(?:[A-Za-z]:)?[^\s'\"=:]*[/\\]agentgap-(?:ws|hidden)-[A-Za-z0-9_]+(?P<rest>[/\\]?)")
+# A match may only start where a path can (not inside a run of path characters), so a long
+# run is scanned once instead of once per character.
+_SCRATCH = re.compile(
+    r"(?<![^\s'\"=:])(?:[A-Za-z]:)?[^\s'\"=:]*[/\\]agentgap-(?:ws|hidden)-[A-Za-z0-9_]+(?P<rest>[/\\]?)"
+)
 
 
 def shown_paths(text: str, workspace: Path | None = None) -> str:
@@ -25,7 +29,8 @@ def shown_paths(text: str, workspace: Path | None = None) -> str:
         return text
     for root in _forms(workspace):
         text = text.replace(root + os.sep, "").replace(root, ".")
-    text = _SCRATCH.sub(lambda found: "" if found.group("rest") else ".", text)
+    if "agentgap-" in text:
+        text = _SCRATCH.sub(lambda found: "" if found.group("rest") else ".", text)
     for interpreter in _forms(Path(python_interpreter())):
         text = text.replace(interpreter, SHOWN_NAME)
     for prefix in sorted({*_forms(Path(sys.prefix)), *_forms(Path(sys.base_prefix))}, key=len, reverse=True):
