@@ -9,10 +9,8 @@ from collections.abc import Sequence
 from app.core.agent.trace import AttemptTrace
 from app.core.events import CheckOutcome
 from app.core.faults import HarnessFault
-from app.core.outcomes import Outcome
-from app.core.tasks.environment import TaskEnvironment
 from app.core.tasks.call_checks import call_shortfall, failing_call_mode
-from app.core.tasks.shown_paths import shown_paths
+from app.core.tasks.environment import TaskEnvironment
 from app.core.tasks.schema import (
     AnswerCheck,
     Check,
@@ -23,6 +21,7 @@ from app.core.tasks.schema import (
     ProbeCheck,
     ToolCallsCheck,
 )
+from app.core.tasks.shown_paths import shown_paths
 
 
 def run_checks(

@@ -14,8 +14,8 @@ from app.core.faults import HarnessFault
 from app.core.tasks.loader import Task
 from app.core.tasks.matching import args_mismatch
 from app.core.tasks.sandbox import Sandbox
-from app.core.tasks.shown_paths import shown_paths
 from app.core.tasks.schema import BuiltinTool, MockTool
+from app.core.tasks.shown_paths import shown_paths
 from app.core.tasks.stateful_tools import StatefulTools
 
 

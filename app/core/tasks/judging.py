@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.core.tasks.loader import Task, task_hash
 from app.core.tasks.interpreter import python_interpreter
+from app.core.tasks.loader import Task, task_hash
 from app.core.tasks.sandbox import Sandbox, SandboxError, copy_regular_tree
 
 PROBE_TIMEOUT_S = 30.0

@@ -37,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core.tasks.interpreter import interpreter_environment, python_interpreter
 from app.core.tasks.jail import (
     JAIL_PATH,
     JAIL_WORKSPACE,
@@ -49,7 +50,6 @@ from app.core.tasks.jail import (
     isolation_level,
     sandbox_exec_argv,
 )
-from app.core.tasks.interpreter import interpreter_environment, python_interpreter
 
 if os.name == "posix":
     import resource  # imported here: importing inside the forked child can deadlock

@@ -8,6 +8,7 @@ virtual environment or home folder is left to read.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -46,8 +47,6 @@ def _forms(path: Path | None) -> list[str]:
     if path is None:
         return []
     forms = {str(path)}
-    try:
+    with contextlib.suppress(OSError):
         forms.add(str(path.resolve()))
-    except OSError:
-        pass
     return sorted((f for f in forms if len(f) > 1), key=len, reverse=True)
