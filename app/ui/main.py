@@ -66,6 +66,30 @@ def settle_startup_garbage() -> None:
 LOAD_ANYWAY_MS = 300
 
 
+def keep_module_sources_out_of_memory() -> None:
+    """PySide6 reads the source of every module imported after it (``inspect.getsource``, to
+    see whether it uses PySide's ``__feature__`` switches), and the sources then stay in
+    ``linecache``: ~15 MB of text, and more in line objects, for this app's libraries. Ask
+    the same question of the file's bytes, which are dropped once read."""
+    feature = sys.modules.get("shibokensupport.feature")
+    original = getattr(feature, "_mod_uses_pyside", None)
+    if feature is None or original is None or getattr(original, "reads_bytes", False):
+        return
+
+    def uses_pyside(module: object) -> bool:
+        path = getattr(module, "__file__", None)
+        if not isinstance(path, str) or not path.endswith(".py"):
+            return bool(original(module))
+        try:
+            with open(path, "rb") as source:
+                return b"PySide6" in source.read()
+        except OSError:
+            return bool(original(module))
+
+    uses_pyside.reads_bytes = True  # type: ignore[attr-defined]
+    feature._mod_uses_pyside = uses_pyside  # type: ignore[attr-defined]
+
+
 def saved_theme() -> str | None:
     """The palette chosen in the settings file, read without loading the settings model (that
     waits until the window is up); None when the file does not choose one."""
@@ -137,6 +161,7 @@ def run_gui(argv: list[str]) -> int:
 
     The window is shown with only its frame; the engine, the store and the pages load once
     it has been painted, so the app is on screen in about the time a bare window takes."""
+    keep_module_sources_out_of_memory()
     args = _parse(argv)
     qt_app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     assert isinstance(qt_app, QApplication)
