@@ -8,11 +8,19 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 from app.core.cancel import Cancelled, CancelToken
-from app.core.chat import ChatRequest, GenerationSettings, StreamChunk
+from app.core.chat import (
+    ChatRequest,
+    GenerationSettings,
+    NativeCallsChunk,
+    StreamChunk,
+    TextChunk,
+    UnreadableCall,
+)
 
 
 class ProviderKind(StrEnum):
@@ -143,7 +151,8 @@ class Provider(ABC):
         """Stream a turn, raising ``Cancelled`` or ``TimeoutError`` within ~0.1 s of either;
         a ``ProviderError`` leaves with the credential redacted."""
         try:
-            yield from self._stream_turn(request, cancel, deadline)
+            chunks = self._stream_turn(request, cancel, deadline)
+            yield from (redacted_stream(chunks, self.secret) if self.secret else chunks)
         except ProviderError as error:
             if self.secret:
                 raise self.redacted(error) from None
@@ -164,6 +173,58 @@ class Provider(ABC):
                 yield chunk
             return
         yield from _read_on_thread(self._stream(request), cancel, deadline)
+
+
+def redacted_stream(chunks: Iterator[StreamChunk], secret: str) -> Iterator[StreamChunk]:
+    """``chunks`` with ``secret`` removed from text and call arguments, even when a server
+    echoes it split over several text pieces: the last ``len(secret) + 16`` characters of
+    each channel are held back until the next piece (or the end) shows they hold no key."""
+    from app.core.secrets import redact
+
+    held = {False: "", True: ""}  # thinking? -> text not yet passed on
+    keep = len(secret) + 16
+
+    def release(thinking: bool, everything: bool) -> Iterator[StreamChunk]:
+        clean = redact(held[thinking], secret)
+        cut = len(clean) if everything else max(0, len(clean) - keep)
+        held[thinking] = clean[cut:]
+        if cut:
+            yield TextChunk(clean[:cut], thinking=thinking)
+
+    for chunk in chunks:
+        if isinstance(chunk, TextChunk):
+            held[chunk.thinking] += chunk.text
+            yield from release(chunk.thinking, everything=False)
+            continue
+        for thinking in (True, False):
+            yield from release(thinking, everything=True)
+        if isinstance(chunk, NativeCallsChunk):
+            chunk = NativeCallsChunk(
+                calls=tuple(
+                    replace(c, arguments=_redacted_value(c.arguments, secret),
+                            raw=redact(c.raw, secret) if c.raw else c.raw)
+                    for c in chunk.calls
+                ),
+                unreadable=tuple(
+                    UnreadableCall(redact(u.name, secret), redact(u.arguments, secret))
+                    for u in chunk.unreadable
+                ),
+            )
+        yield chunk
+    for thinking in (True, False):
+        yield from release(thinking, everything=True)
+
+
+def _redacted_value(value: Any, secret: str) -> Any:
+    from app.core.secrets import redact
+
+    if isinstance(value, str):
+        return redact(value, secret)
+    if isinstance(value, dict):
+        return {_redacted_value(k, secret): _redacted_value(v, secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted_value(v, secret) for v in value]
+    return value
 
 
 _DONE = object()
