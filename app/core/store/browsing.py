@@ -13,8 +13,16 @@ from app.core.outcomes import Outcome
 from app.core.plan import AttemptSettings
 from app.core.serialization import build_dataclass
 from app.core.store.database import Database
-from app.core.store.models import AttemptRow, CellTotalRow, ModelRow, RunRow, TaskRow
+from app.core.store.models import (
+    AttemptRow,
+    CellTotalRow,
+    ModelRow,
+    OutcomeTotalRow,
+    RunRow,
+    TaskRow,
+)
 from app.core.store.records import AttemptRecord, select_records, to_record
+from app.core.unjudged import Unjudged, UnjudgedAttempt
 
 
 class BrowsingQueries:
@@ -89,6 +97,30 @@ class BrowsingQueries:
                 select_records().where(*conditions).order_by(TaskRow.task_id, ModelRow.label, AttemptRow.seq).limit(limit)
             )
             return [to_record(row) for row in rows]
+
+    def unjudged_attempts(self, run_ids: list[str] | tuple[str, ...] | Any, limit: int) -> Unjudged | None:
+        """The runs' ``harness_error`` attempts: counted from the outcome totals, the first
+        ``limit`` listed (task, model, what broke) in ``find_attempts``' order."""
+        ids = list(run_ids)
+        a = AttemptRow
+        with self._db.sessions() as session:
+            found = session.scalar(
+                select(func.sum(OutcomeTotalRow.total)).where(
+                    OutcomeTotalRow.run_id.in_(ids), OutcomeTotalRow.outcome == Outcome.HARNESS_ERROR.value
+                )
+            )
+            if not found:
+                return None
+            rows = session.execute(
+                select(TaskRow.task_id, ModelRow.label, a.detail)
+                .join(ModelRow, a.model_id == ModelRow.id)
+                .join(TaskRow, a.task_row_id == TaskRow.id)
+                .where(a.run_id.in_(ids), a.status == "done", a.outcome == Outcome.HARNESS_ERROR.value)
+                .order_by(TaskRow.task_id, ModelRow.label, a.seq)
+                .limit(limit)
+            )
+            listed = tuple(UnjudgedAttempt(model, task_id, detail) for task_id, model, detail in rows)
+        return Unjudged(listed, total=int(found)) if listed else None
 
     def failed_attempts(self, run_ids: list[str] | tuple[str, ...] | Any, limit: int) -> list[AttemptRecord]:
         """Up to ``limit`` scored failures of the runs, newest first (for report examples)."""
