@@ -232,7 +232,9 @@ def _examples(
                    key=lambda k: (k[0], k[1].value))
     first: list[AttemptRecord] = []
     for model, outcome in kinds:
-        first.extend(repo.find_attempts(list(run_ids), model=model, outcome=outcome, limit=1))
+        example = repo.example_attempt(list(run_ids), model, outcome)
+        if example is not None:
+            first.append(example)
     seen = {a.id for a in first}
     rest = [a for a in _spread(repo.failed_attempts(run_ids, limit=limit * 20), limit) if a.id not in seen]
     return first + rest[: max(0, limit - len(first))]
