@@ -233,22 +233,41 @@ class ContextLimits:
 
 def context_limits(db: Database, run_ids: Sequence[str]) -> list[ContextLimits]:
     """``context_limit`` attempts per cell, with the context they needed (from each
-    attempt's final event: few rows, as only context-limited attempts are read)."""
+    attempt's final event: few rows, as only context-limited attempts are read; none when
+    the outcome totals count none)."""
+    ids = list(run_ids)
     a = AttemptRow
     needed = func.max(func.json_extract(EventRow.payload_json, "$.stats.context_needed"))
     query = (
-        select(ModelRow.label, TaskRow.task_id, a.settings_key, func.count(func.distinct(a.id)), needed)
-        .join(ModelRow, a.model_id == ModelRow.id)
-        .join(TaskRow, a.task_row_id == TaskRow.id)
+        select(a.model_id, a.task_row_id, a.settings_key, func.count(func.distinct(a.id)), needed)
         .outerjoin(EventRow, (EventRow.attempt_id == a.id) & (EventRow.kind == "attempt_finished"))
-        .where(a.run_id.in_(list(run_ids)), a.outcome == Outcome.CONTEXT_LIMIT.value)
-        .group_by(ModelRow.label, TaskRow.task_id, a.settings_key)
+        .where(a.run_id.in_(ids), a.outcome == Outcome.CONTEXT_LIMIT.value)
+        .group_by(a.model_id, a.task_row_id, a.settings_key)
     )
+    o = OutcomeTotalRow
+    cells: dict[tuple[str, str, str], tuple[int, int | None]] = {}
     with db.sessions() as session:
-        return [
-            ContextLimits(label, task_id, key, int(count), int(most) if most is not None else None)
-            for label, task_id, key, count, most in session.execute(query)
-        ]
+        found = session.scalar(
+            select(func.sum(o.total)).where(o.run_id.in_(ids), o.outcome == Outcome.CONTEXT_LIMIT.value)
+        )
+        if not found:
+            return []
+        labels = dict(session.execute(select(ModelRow.id, ModelRow.label)).all())
+        grouped = session.execute(query).all()
+        task_ids = dict(
+            session.execute(
+                select(TaskRow.id, TaskRow.task_id).where(TaskRow.id.in_({row[1] for row in grouped}))
+            ).all()
+        )
+    for model_id, task_row_id, key, count, most in grouped:
+        cell = (labels[model_id], task_ids[task_row_id], key)
+        old_count, old_most = cells.get(cell, (0, None))
+        most = int(most) if most is not None else None
+        cells[cell] = (old_count + int(count), max(old_most or 0, most or 0) or None)
+    return [
+        ContextLimits(label, task_id, key, count, most)
+        for (label, task_id, key), (count, most) in sorted(cells.items())
+    ]
 
 
 def _mean(total: float | None, count: int | None) -> float | None:

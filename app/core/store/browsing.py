@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
 from app.core.outcomes import Outcome
@@ -100,7 +100,7 @@ class BrowsingQueries:
 
     def unjudged_attempts(self, run_ids: list[str] | tuple[str, ...] | Any, limit: int) -> Unjudged | None:
         """The runs' ``harness_error`` attempts: counted from the outcome totals, the first
-        ``limit`` listed (task, model, what broke) in ``find_attempts``' order."""
+        ``limit`` stored listed (task, model, what broke), read along the outcome index."""
         ids = list(run_ids)
         a = AttemptRow
         with self._db.sessions() as session:
@@ -116,7 +116,7 @@ class BrowsingQueries:
                 .join(ModelRow, a.model_id == ModelRow.id)
                 .join(TaskRow, a.task_row_id == TaskRow.id)
                 .where(a.run_id.in_(ids), a.status == "done", a.outcome == Outcome.HARNESS_ERROR.value)
-                .order_by(TaskRow.task_id, ModelRow.label, a.seq)
+                .order_by(literal_column("attempts.rowid"))
                 .limit(limit)
             )
             listed = tuple(UnjudgedAttempt(model, task_id, detail) for task_id, model, detail in rows)
