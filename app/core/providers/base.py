@@ -19,6 +19,7 @@ from app.core.chat import (
     NativeCallsChunk,
     StreamChunk,
     TextChunk,
+    ToolCall,
     UnreadableCall,
 )
 
@@ -199,20 +200,25 @@ def redacted_stream(chunks: Iterator[StreamChunk], secret: str) -> Iterator[Stre
         for thinking in (True, False):
             yield from release(thinking, everything=True)
         if isinstance(chunk, NativeCallsChunk):
-            chunk = NativeCallsChunk(
-                calls=tuple(
-                    replace(c, arguments=_redacted_value(c.arguments, secret),
-                            raw=redact(c.raw, secret) if c.raw else c.raw)
-                    for c in chunk.calls
-                ),
-                unreadable=tuple(
-                    UnreadableCall(redact(u.name, secret), redact(u.arguments, secret))
-                    for u in chunk.unreadable
-                ),
-            )
+            chunk = _redacted_calls(chunk, secret)
         yield chunk
     for thinking in (True, False):
         yield from release(thinking, everything=True)
+
+
+def _redacted_calls(chunk: NativeCallsChunk, secret: str) -> NativeCallsChunk:
+    from app.core.secrets import redact
+
+    calls: list[ToolCall] = []
+    unreadable = [UnreadableCall(redact(u.name, secret), redact(u.arguments, secret)) for u in chunk.unreadable]
+    for call in chunk.calls:
+        try:
+            arguments = _redacted_value(call.arguments, secret)
+        except RecursionError:  # nested past any sane depth: not a call we can read
+            unreadable.append(UnreadableCall(call.name, "[arguments nested too deeply to read]"))
+            continue
+        calls.append(replace(call, arguments=arguments, raw=redact(call.raw, secret) if call.raw else call.raw))
+    return NativeCallsChunk(calls=tuple(calls), unreadable=tuple(unreadable))
 
 
 def _redacted_value(value: Any, secret: str) -> Any:

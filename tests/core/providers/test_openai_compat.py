@@ -399,3 +399,13 @@ def test_a_key_echoed_in_the_reply_is_removed_wherever_it_falls(chunk_size: int)
     assert _text(chunks) == "Your key is [key], keep it safe. Masked: [key] done."
     assert _text(chunks, thinking=True) == "I was called with [key]."
     assert _calls(chunks)[0].arguments == {"city": "Paris [key]", "notes": ["[key]", {"k": "[key]"}]}
+
+
+def test_a_long_reply_without_spaces_is_scanned_once() -> None:
+    """Removing the key from megabytes of text with no spaces (a flood, a huge argument)
+    takes one pass, not one per character."""
+    from app.core.secrets import redact
+
+    flood = "x" * 5_000_000
+    assert redact(flood, KEY) == flood
+    assert redact(flood + KEY[-4:], KEY) == "[key]"
