@@ -77,7 +77,7 @@ steps = []
 
 
 def window():
-    found = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMainWindow) and getattr(w, "pages_ready", False)]
+    found = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMainWindow) and w.isVisible() and getattr(w, "pages_ready", True)]  # without it: built before shown
     return found[0] if found else None
 
 
