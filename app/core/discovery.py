@@ -3,7 +3,9 @@ and the built-in simulated models."""
 
 from __future__ import annotations
 
+import logging
 import socket
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
@@ -15,6 +17,8 @@ from app.core.providers.registry import ProviderPool
 from app.core.providers.simulated import SIM_HOST
 from app.core.secrets import get_api_key
 
+log = logging.getLogger(__name__)
+
 
 def discover_all(
     settings: AppSettings,
@@ -22,8 +26,12 @@ def discover_all(
     *,
     include_simulated: bool = True,
     include_cloud: bool = True,
+    on_status: Callable[[HostStatus], None] | None = None,
 ) -> list[HostStatus]:
-    """One HostStatus per host, configured order, then cloud, simulated last. Never raises."""
+    """One HostStatus per host, configured order, then cloud, simulated last. Never raises.
+
+    ``on_status`` hears each host's state as soon as it is known (on a probing thread), so
+    a refused port shows at once while a silent host still has its timeout to run."""
     refs = [ModelRef(h.provider, h.normalized_url, "") for h in settings.effective_hosts()]
     if include_cloud:
         refs += cloud_refs()
@@ -32,9 +40,15 @@ def discover_all(
 
     def probe(ref: ModelRef) -> HostStatus:
         try:
-            return refused_status(ref) or pool.get(ref).discover()
+            status = refused_status(ref) or pool.get(ref).discover()
         except Exception as error:  # a provider bug must not hide the other hosts
-            return HostStatus(ref.provider, ref.host, False, error=f"{type(error).__name__}: {error}")
+            status = HostStatus(ref.provider, ref.host, False, error=f"{type(error).__name__}: {error}")
+        if on_status is not None:
+            try:
+                on_status(status)
+            except Exception:
+                log.exception("a listener of discovery failed")
+        return status
 
     with ThreadPoolExecutor(max_workers=max(1, len(refs))) as executor:
         return list(executor.map(probe, refs))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -73,8 +73,10 @@ class Engine:
         self._catalog = None
         return self.catalog
 
-    def discover(self, *, include_simulated: bool = True) -> list[HostStatus]:
-        return discover_all(self.settings, self.providers, include_simulated=include_simulated)
+    def discover(
+        self, *, include_simulated: bool = True, on_status: Callable[[HostStatus], None] | None = None
+    ) -> list[HostStatus]:
+        return discover_all(self.settings, self.providers, include_simulated=include_simulated, on_status=on_status)
 
     def parse_model(self, text: str) -> ModelRef:
         return parse_model_ref(text, self.settings.known_hosts())

@@ -6,6 +6,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 from app.core.chat import GenerationSettings
 from app.core.modelref import ModelRef
@@ -28,13 +29,20 @@ class AttemptSettings:
 
     def key(self) -> str:
         """Stable short hash; attempts with equal keys were run the same way."""
-        data = asdict(self)
-        data.pop("label")
-        for scale in ("turn_scale", "token_scale"):  # unscaled keys match those stored before scales
-            if data[scale] == 1.0:
-                data.pop(scale)
-        blob = json.dumps(data, sort_keys=True, default=str).encode()
-        return hashlib.sha256(blob).hexdigest()[:12]
+        return _settings_key(repr(self), self)
+
+
+@lru_cache(maxsize=4096)
+def _settings_key(shown: str, settings: AttemptSettings) -> str:
+    """Computed once per distinct settings; ``shown`` (the ``repr``) keeps apart settings
+    that compare equal but are written differently (``1`` and ``1.0``, ``True``)."""
+    data = asdict(settings)
+    data.pop("label")
+    for scale in ("turn_scale", "token_scale"):  # unscaled keys match those stored before scales
+        if data[scale] == 1.0:
+            data.pop(scale)
+    blob = json.dumps(data, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,13 +37,15 @@ class UnjudgedAttempt:
 
 @dataclass(frozen=True, slots=True)
 class Unjudged:
-    """The attempts of a run (or several) that ended as ``harness_error``."""
+    """The attempts of a run (or several) that ended as ``harness_error``: all of them, or
+    the first ones listed with ``total`` counting them all."""
 
     attempts: tuple[UnjudgedAttempt, ...]
+    total: int | None = None
 
     @property
     def count(self) -> int:
-        return len(self.attempts)
+        return len(self.attempts) if self.total is None else max(self.total, len(self.attempts))
 
     @property
     def headline(self) -> str:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, QSize, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -19,26 +21,23 @@ from PySide6.QtWidgets import (
 )
 
 import app
-from app.core.config import save_settings
-from app.core.engine import Engine
-from app.core.events import RunFinished
-from app.core.modelref import ModelRef
-from app.core.plan import RunPlan
-from app.core.providers.base import ProviderKind
-from app.core.reports.data import ReportData
-from app.core.verdict import build_verdict
-from app.ui.background.bridge import EventBridge
-from app.ui.background.run_launcher import RunLauncher
-from app.ui.background.workers import RunController
-from app.ui.dialogs.settings_dialog import SettingsDialog
-from app.ui.dialogs.sweep_dialog import SweepRequest
-from app.ui.models.run_state import RunState
-from app.ui.pages.compare_page import ComparePage
-from app.ui.pages.history_page import HistoryPage
-from app.ui.pages.live_run_page import LiveRunPage
-from app.ui.pages.models_page import ModelsPage
-from app.ui.pages.run_setup_page import RunRequest, RunSetupPage
-from app.ui.theme import apply_theme
+
+if TYPE_CHECKING:  # the window paints before any of these is imported (see ``attach``)
+    from app.core.engine import Engine
+    from app.core.events import RunFinished
+    from app.core.plan import RunPlan
+    from app.core.providers.base import ProviderKind
+    from app.core.reports.data import ReportData
+    from app.ui.background.bridge import EventBridge
+    from app.ui.background.run_launcher import RunLauncher
+    from app.ui.background.workers import RunController
+    from app.ui.dialogs.sweep_dialog import SweepRequest
+    from app.ui.models.run_state import RunState
+    from app.ui.pages.compare_page import ComparePage
+    from app.ui.pages.history_page import HistoryPage
+    from app.ui.pages.live_run_page import LiveRunPage
+    from app.ui.pages.models_page import ModelsPage
+    from app.ui.pages.run_setup_page import RunRequest, RunSetupPage
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +46,86 @@ MODELS, SETUP, LIVE, HISTORY, COMPARE = range(len(PAGES))
 CLOSE_WAIT_S = 10.0
 
 
-class MainWindow(QMainWindow):
-    """Owns the engine's event bridge and the run controller; pages only lay out and ask."""
+class LoadingNote(QWidget):
+    """Stands where the pages will be, its note centred; says once that it has been painted."""
 
-    def __init__(self, engine: Engine, *, owns_engine: bool = True) -> None:
+    painted = Signal()
+
+    def __init__(self) -> None:
         super().__init__()
-        self.engine = engine
+        self._told = False
+        layout = QGridLayout(self)
+        layout.addWidget(QLabel("Loading…"), 1, 1)
+        for i in (0, 2):
+            layout.setRowStretch(i, 1)
+            layout.setColumnStretch(i, 1)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._told:
+            self._told = True
+            self.painted.emit()
+
+
+class MainWindow(QMainWindow):
+    """Owns the engine's event bridge and the run controller; pages only lay out and ask.
+
+    Built without an engine, the window is only its frame (navigation, menus, a loading
+    note), cheap enough to paint at once; ``attach`` then brings the engine and the pages."""
+
+    engine: Engine
+    bridge: EventBridge
+    controller: RunController
+    launcher: RunLauncher
+    models_page: ModelsPage
+    setup_page: RunSetupPage
+    live_page: LiveRunPage
+    history_page: HistoryPage
+    compare_page: ComparePage
+
+    def __init__(self, engine: Engine | None = None, *, owns_engine: bool = True) -> None:
+        super().__init__()
         self._owns_engine = owns_engine
         self._closed = False
+        self.pages_ready = False
         self.setWindowTitle(f"AgentGap {app.__version__}")
+        self.nav = QListWidget()
+        self.nav.addItems(PAGES)
+        self.nav.setFixedWidth(150)
+        self.nav.setSpacing(2)
+        row_height = self.fontMetrics().height() + 14
+        for row in range(self.nav.count()):
+            self.nav.item(row).setSizeHint(QSize(0, row_height))
+        self.nav.setCurrentRow(MODELS)
+        self.stack = QStackedWidget()
+        self.loading = LoadingNote()
+        self.loading.painted.connect(lambda: QTimer.singleShot(0, self._assign_shortcuts))
+        self.stack.addWidget(self.loading)
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.run_status = QLabel()
+        self.statusBar().addPermanentWidget(self.run_status)
+        self._build_menus()
+        self._restore_geometry()
+        if engine is not None:
+            self.attach(engine)
+
+    def attach(self, engine: Engine) -> None:
+        """Bring in the engine and build the pages in place of the loading note."""
+        from app.ui.background.bridge import EventBridge
+        from app.ui.background.run_launcher import RunLauncher
+        from app.ui.background.workers import RunController
+        from app.ui.pages.compare_page import ComparePage
+        from app.ui.pages.history_page import HistoryPage
+        from app.ui.pages.live_run_page import LiveRunPage
+        from app.ui.pages.models_page import ModelsPage
+        from app.ui.pages.run_setup_page import RunSetupPage
+
+        self._assign_shortcuts()
+        self.engine = engine
         self.bridge = EventBridge(self)
         self._unsubscribe = engine.bus.subscribe(self.bridge.submit)
         self.controller = RunController(engine, self)
@@ -66,27 +136,13 @@ class MainWindow(QMainWindow):
         self.live_page = LiveRunPage(engine.repository.transcript)
         self.history_page = HistoryPage(engine)
         self.compare_page = ComparePage(engine)
-        self.nav = QListWidget()
-        self.nav.addItems(PAGES)
-        self.nav.setFixedWidth(150)
-        self.nav.setSpacing(2)
-        row_height = self.fontMetrics().height() + 14
-        for row in range(self.nav.count()):
-            self.nav.item(row).setSizeHint(QSize(0, row_height))
-        self.stack = QStackedWidget()
+        self.stack.removeWidget(self.loading)
+        self.loading.deleteLater()
         for page in (self.models_page, self.setup_page, self.live_page, self.history_page, self.compare_page):
             self.stack.addWidget(page)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.currentRowChanged.connect(self._on_page_changed)
-        central = QWidget()
-        layout = QHBoxLayout(central)
-        layout.addWidget(self.nav)
-        layout.addWidget(self.stack, 1)
-        self.setCentralWidget(central)
-        self.run_status = QLabel()
-        self.statusBar().addPermanentWidget(self.run_status)
 
-        self._build_menus()
         self._connect_pages()
         self.setup_page.set_catalog(engine.catalog)
         self.setup_page.apply_defaults(engine.settings)
@@ -94,8 +150,12 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(
                 f"{len(engine.catalog.errors)} task file(s) could not be loaded (see the log).", 10000
             )
-        self.show_page(MODELS)
-        self._restore_geometry()
+        for action in self._engine_actions:
+            action.setEnabled(True)
+        self.pages_ready = True
+        page = self.nav.currentRow()  # a page chosen while loading is kept
+        self.stack.setCurrentIndex(page)
+        self._on_page_changed(page)
         QTimer.singleShot(0, self.models_page.refresh)
 
     # ---- construction ---------------------------------------------------------------
@@ -103,11 +163,20 @@ class MainWindow(QMainWindow):
     def _action(self, text: str, shortcut: QKeySequence | str | None, slot: object) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
+            self._shortcuts.append((action, [shortcut]))
         action.triggered.connect(slot)
         return action
 
+    @Slot()
+    def _assign_shortcuts(self) -> None:
+        """Shortcuts are given once the frame is painted: the first one makes the binding
+        build every ``Qt`` enum, which takes longer than drawing the window."""
+        for action, shortcuts in self._shortcuts:
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        self._shortcuts.clear()
+
     def _build_menus(self) -> None:
+        self._shortcuts: list[tuple[QAction, list[QKeySequence | str]]] = []
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.setToolTipsVisible(True)
@@ -119,23 +188,27 @@ class MainWindow(QMainWindow):
         file_menu.addActions([self.new_run_action, self.export_action])
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
+        self._engine_actions = [self.new_run_action, self.export_action]
 
         edit_menu = bar.addMenu("&Edit")
         self.preferences_action = self._action("&Preferences…", None, self.open_preferences)
-        self.preferences_action.setShortcuts(
-            [QKeySequence(QKeySequence.StandardKey.Preferences), QKeySequence("Ctrl+,")]
-        )
+        preferences_keys = [QKeySequence(QKeySequence.StandardKey.Preferences), "Ctrl+,"]
+        self._shortcuts.append((self.preferences_action, preferences_keys))
         self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         edit_menu.addAction(self.preferences_action)
+        self._engine_actions.append(self.preferences_action)
 
         run_menu = bar.addMenu("&Run")
         self.start_action = self._action("&Start", "Ctrl+R", self.start_from_setup)
         self.cancel_action = self._action("&Cancel", "Ctrl+.", self.cancel_run)
         self.cancel_action.setEnabled(False)
-        self.refresh_action = self._action("&Refresh models", "F5", self.models_page.refresh)
+        self.refresh_action = self._action("&Refresh models", "F5", lambda: self.models_page.refresh())
         run_menu.addActions([self.start_action, self.cancel_action])
         run_menu.addSeparator()
         run_menu.addAction(self.refresh_action)
+        self._engine_actions += [self.start_action, self.refresh_action]
+        for action in self._engine_actions:
+            action.setEnabled(False)  # until ``attach``
 
         view_menu = bar.addMenu("&View")
         for i, name in enumerate(PAGES):
@@ -210,6 +283,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def start_sweep(self, request: SweepRequest) -> None:
         """Store an OFAT sweep of one model (on a worker), then execute it."""
+        from app.core.modelref import ModelRef
+
         info = request.model
         ref = ModelRef(info.provider, info.host, info.name)
         engine = self.engine
@@ -297,6 +372,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_compared(self, data: ReportData) -> None:
+        from app.core.verdict import build_verdict
+
         if len(data.runs) == 1:
             self.live_page.show_verdict(data.runs[0].id, build_verdict(data.models), data.differences)
 
@@ -325,6 +402,10 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_preferences(self) -> None:
+        from app.core.config import save_settings
+        from app.ui.dialogs.settings_dialog import SettingsDialog
+        from app.ui.theme import apply_theme
+
         dialog = SettingsDialog(self.engine.settings, self)
         if dialog.exec() != SettingsDialog.DialogCode.Accepted or dialog.result_settings is None:
             return
@@ -358,9 +439,19 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
 
+    def _save_window_state(self) -> None:
+        settings = QSettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+
     def closeEvent(self, event: QCloseEvent) -> None:
         """Cancel a running run and wait for its thread, then release the engine."""
         if self._closed:
+            event.accept()
+            return
+        if not self.pages_ready:  # closed while loading: nothing runs yet
+            self._save_window_state()
+            self._closed = True
             event.accept()
             return
         self.controller.cancel()
@@ -368,9 +459,7 @@ class MainWindow(QMainWindow):
             log.warning("the run thread did not stop within %.0f s", CLOSE_WAIT_S)
         self.launcher.wait(CLOSE_WAIT_S)
         self.models_page.wait_for_discovery(1.0)
-        settings = QSettings()
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState())
+        self._save_window_state()
         self._unsubscribe()
         self.bridge.stop()
         if self._owns_engine:

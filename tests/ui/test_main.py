@@ -22,7 +22,7 @@ def test_run_gui_opens_the_given_database_and_exits_when_closed(qapp: QApplicati
 
     def close_when_up() -> None:
         windows = _main_windows()
-        if not windows or windows[0].models_page.discovering:
+        if not windows or not windows[0].pages_ready or windows[0].models_page.discovering:
             QTimer.singleShot(50, close_when_up)
             return
         seen.append((windows[0].windowTitle(), windows[0].engine.db_path))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,10 +13,13 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
+from app.core.config import AppSettings, HostConfig
+from app.core.engine import Engine
 from app.core.providers.simulated import PROFILES
 from app.ui.dialogs.host_dialog import HostDialog
 from app.ui.dialogs.settings_dialog import SettingsDialog
 from app.ui.main_window import SETUP, MainWindow
+from app.ui.pages.models_page import ModelsPage
 from tests.fakes.fake_ollama import FakeModel, FakeOllama
 from tests.ui.conftest import WindowFactory
 from tests.ui.ui_driver import wait_until
@@ -91,7 +95,8 @@ def test_host_added_in_preferences_is_saved_and_used_by_discovery(
         assert server.url in [h["url"] for h in saved["hosts"]]
         assert any(h.url == server.url for h in window.engine.settings.hosts)
         page = window.models_page
-        wait_until(lambda: any(server.url in r and "2 models" in r for r in _host_rows(window)), qtbot)
+        # hosts show as they answer; the summary comes once every host has
+        wait_until(lambda: not page.discovering and any(server.url in r and "2 models" in r for r in _host_rows(window)), qtbot)
     row = next(r for r in _host_rows(window) if server.url in r)
     assert "Second box" in row and "version 0.12.6" in row
     tree = page.tree_model
@@ -134,3 +139,38 @@ def test_the_page_says_how_commands_are_isolated() -> None:
 
     assert "process isolation only" in isolation_text(IsolationLevel.PROCESS)
     assert "jail (bubblewrap)" in isolation_text(IsolationLevel.BUBBLEWRAP)
+
+
+def test_each_host_shows_as_it_answers_a_refused_port_before_a_silent_one(
+    qtbot: QtBot, tmp_path: Path, closed_port: int
+) -> None:
+    listener = socket.socket()  # accepts connections into its backlog and never answers
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    silent = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    refused = f"http://127.0.0.1:{closed_port}"
+    settings = AppSettings(hosts=[HostConfig(url=silent), HostConfig(url=refused)])
+    engine = Engine(db_path=tmp_path / "models.db", settings=settings)
+    page = ModelsPage(engine)
+    qtbot.addWidget(page)
+    try:
+        page.refresh()
+        # the refused port and the built-in models show at once, the silent host still awaited
+        wait_until(lambda: len(_page_rows(page)) == 2, qtbot, timeout_s=5)
+        assert page.discovering and page.busy_label.isVisibleTo(page)
+        rows = _page_rows(page)
+        assert refused in rows[0] and "not reachable" in rows[0]
+        assert rows[1].startswith("Simulated demo models")
+        listener.close()  # the silent host goes away: discovery ends with every host, in order
+        wait_until(lambda: not page.discovering, qtbot, timeout_s=20)
+        rows = _page_rows(page)
+        assert silent in rows[0] and refused in rows[1] and not page.busy_label.isVisibleTo(page)
+    finally:
+        listener.close()
+        page.wait_for_discovery(5.0)
+        engine.close()
+
+
+def _page_rows(page: ModelsPage) -> list[str]:
+    model = page.tree_model
+    return [model.index(r, 0).data() for r in range(model.rowCount())]

@@ -26,7 +26,7 @@ from app.core.store.aggregates import (
 )
 from app.core.store.records import AttemptRecord
 from app.core.store.repository import Repository, RunSummary
-from app.core.unjudged import Unjudged, unjudged
+from app.core.unjudged import Unjudged
 
 SCHEMA_VERSION = 1
 CODE_SUITE = "oneshot"
@@ -82,7 +82,7 @@ class ReportData:
         return self.task_titles.get(task_id) or task_id
 
 
-UNJUDGED_LISTED = 10_000  # harness errors are rare; past this many the measurement is broken anyway
+UNJUDGED_LISTED = 200  # harness errors are rare; past this many the measurement is broken anyway
 
 
 def build_report(
@@ -98,7 +98,7 @@ def build_report(
     stats = cell_stats(db, run_ids)
     counts = outcome_counts_by_settings(db, run_ids)
     attempts = [a for run_id in run_ids for a in repo.attempts(run_id)] if with_attempts else []
-    broken = unjudged(repo.find_attempts(run_ids, outcome=Outcome.HARNESS_ERROR, limit=UNJUDGED_LISTED))
+    broken = repo.unjudged_attempts(run_ids, limit=UNJUDGED_LISTED)
     settings_by_key = repo.settings_by_key(run_ids)
     labels = configuration_labels(settings_by_key)
     series: dict[tuple[str, str], list[CellStats]] = defaultdict(list)
@@ -151,6 +151,8 @@ def _with_unjudged(method: dict[str, str], broken: Unjudged | None) -> dict[str,
         "against any model.",
         *(f"- {a.line}" for a in broken.attempts),
     ]
+    if broken.count > len(broken.attempts):
+        lines.append(f"- … and {broken.count - len(broken.attempts)} more")
     return {**method, UNJUDGED_HEADING: "\n".join(lines)}
 
 
@@ -230,7 +232,9 @@ def _examples(
                    key=lambda k: (k[0], k[1].value))
     first: list[AttemptRecord] = []
     for model, outcome in kinds:
-        first.extend(repo.find_attempts(list(run_ids), model=model, outcome=outcome, limit=1))
+        example = repo.example_attempt(list(run_ids), model, outcome)
+        if example is not None:
+            first.append(example)
     seen = {a.id for a in first}
     rest = [a for a in _spread(repo.failed_attempts(run_ids, limit=limit * 20), limit) if a.id not in seen]
     return first + rest[: max(0, limit - len(first))]

@@ -140,19 +140,54 @@ class ConfiguredOutcomeCount:
 
 
 def outcome_counts_by_settings(db: Database, run_ids: Sequence[str]) -> list[ConfiguredOutcomeCount]:
-    """Attempts per model, settings and outcome over the runs, so unlike settings stay apart."""
-    a = AttemptRow
-    query = (
-        select(ModelRow.label, a.settings_key, a.outcome, func.count())
-        .join(ModelRow, a.model_id == ModelRow.id)
-        .where(a.run_id.in_(list(run_ids)), a.outcome.is_not(None))
-        .group_by(ModelRow.label, a.settings_key, a.outcome)
-    )
+    """Attempts per model, settings and outcome over the runs, so unlike settings stay apart.
+
+    A run's model that ran one way only (one settings key in its cells, the usual case)
+    takes its counts from the outcome totals each write keeps; only a run and model that
+    mixed settings count their attempts."""
+    ids = list(run_ids)
+    keys: dict[tuple[str, int], set[str]] = {}
     with db.sessions() as session:
-        return [
-            ConfiguredOutcomeCount(label, key, Outcome(str(outcome)), int(n))
-            for label, key, outcome, n in session.execute(query)
-        ]
+        labels = dict(session.execute(select(ModelRow.id, ModelRow.label)).all())
+        cells = session.execute(
+            select(CellTotalRow.run_id, CellTotalRow.model_id, CellTotalRow.settings_key)
+            .where(CellTotalRow.run_id.in_(ids), CellTotalRow.total > 0)
+            .distinct()
+        )
+        for run_id, model_id, key in cells:
+            keys.setdefault((run_id, model_id), set()).add(key)
+        counts: dict[tuple[str, str, str], int] = {}
+        o = OutcomeTotalRow
+        totals = session.execute(
+            select(o.run_id, o.model_id, o.outcome, o.total).where(o.run_id.in_(ids), o.total > 0)
+        )
+        for run_id, model_id, outcome, n in totals:
+            pair_keys = keys.get((run_id, model_id), set())
+            if len(pair_keys) == 1:
+                (key,) = pair_keys
+                counted = (labels[model_id], key, outcome)
+                counts[counted] = counts.get(counted, 0) + int(n)
+        mixed = [pair for pair, found in keys.items() if len(found) > 1]
+        if mixed:
+            a = AttemptRow
+            grouped = session.execute(
+                select(a.run_id, a.model_id, a.settings_key, a.outcome, func.count())
+                .where(
+                    a.run_id.in_(sorted({run for run, _ in mixed})),
+                    a.model_id.in_(sorted({model for _, model in mixed})),
+                    a.outcome.is_not(None),
+                )
+                .group_by(a.run_id, a.model_id, a.settings_key, a.outcome)
+            )
+            wanted = set(mixed)
+            for run_id, model_id, settings_key, ended, n in grouped:
+                if (run_id, model_id) in wanted and ended is not None:
+                    counted = (labels[model_id], settings_key, ended)
+                    counts[counted] = counts.get(counted, 0) + int(n)
+    return [
+        ConfiguredOutcomeCount(label, key, Outcome(str(outcome)), n)
+        for (label, key, outcome), n in sorted(counts.items())
+    ]
 
 
 def task_titles(db: Database, task_ids: Sequence[str]) -> dict[str, str]:
@@ -198,22 +233,41 @@ class ContextLimits:
 
 def context_limits(db: Database, run_ids: Sequence[str]) -> list[ContextLimits]:
     """``context_limit`` attempts per cell, with the context they needed (from each
-    attempt's final event: few rows, as only context-limited attempts are read)."""
+    attempt's final event: few rows, as only context-limited attempts are read; none when
+    the outcome totals count none)."""
+    ids = list(run_ids)
     a = AttemptRow
     needed = func.max(func.json_extract(EventRow.payload_json, "$.stats.context_needed"))
     query = (
-        select(ModelRow.label, TaskRow.task_id, a.settings_key, func.count(func.distinct(a.id)), needed)
-        .join(ModelRow, a.model_id == ModelRow.id)
-        .join(TaskRow, a.task_row_id == TaskRow.id)
+        select(a.model_id, a.task_row_id, a.settings_key, func.count(func.distinct(a.id)), needed)
         .outerjoin(EventRow, (EventRow.attempt_id == a.id) & (EventRow.kind == "attempt_finished"))
-        .where(a.run_id.in_(list(run_ids)), a.outcome == Outcome.CONTEXT_LIMIT.value)
-        .group_by(ModelRow.label, TaskRow.task_id, a.settings_key)
+        .where(a.run_id.in_(ids), a.outcome == Outcome.CONTEXT_LIMIT.value)
+        .group_by(a.model_id, a.task_row_id, a.settings_key)
     )
+    o = OutcomeTotalRow
+    cells: dict[tuple[str, str, str], tuple[int, int | None]] = {}
     with db.sessions() as session:
-        return [
-            ContextLimits(label, task_id, key, int(count), int(most) if most is not None else None)
-            for label, task_id, key, count, most in session.execute(query)
-        ]
+        found = session.scalar(
+            select(func.sum(o.total)).where(o.run_id.in_(ids), o.outcome == Outcome.CONTEXT_LIMIT.value)
+        )
+        if not found:
+            return []
+        labels = dict(session.execute(select(ModelRow.id, ModelRow.label)).all())
+        grouped = session.execute(query).all()
+        task_ids = dict(
+            session.execute(
+                select(TaskRow.id, TaskRow.task_id).where(TaskRow.id.in_({row[1] for row in grouped}))
+            ).all()
+        )
+    for model_id, task_row_id, key, count, most in grouped:
+        cell = (labels[model_id], task_ids[task_row_id], key)
+        old_count, old_most = cells.get(cell, (0, None))
+        most = int(most) if most is not None else None
+        cells[cell] = (old_count + int(count), max(old_most or 0, most or 0) or None)
+    return [
+        ContextLimits(label, task_id, key, count, most)
+        for (label, task_id, key), (count, most) in sorted(cells.items())
+    ]
 
 
 def _mean(total: float | None, count: int | None) -> float | None:

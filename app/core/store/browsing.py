@@ -6,15 +6,23 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
 from app.core.outcomes import Outcome
 from app.core.plan import AttemptSettings
 from app.core.serialization import build_dataclass
 from app.core.store.database import Database
-from app.core.store.models import AttemptRow, CellTotalRow, ModelRow, RunRow, TaskRow
+from app.core.store.models import (
+    AttemptRow,
+    CellTotalRow,
+    ModelRow,
+    OutcomeTotalRow,
+    RunRow,
+    TaskRow,
+)
 from app.core.store.records import AttemptRecord, select_records, to_record
+from app.core.unjudged import Unjudged, UnjudgedAttempt
 
 
 class BrowsingQueries:
@@ -90,19 +98,69 @@ class BrowsingQueries:
             )
             return [to_record(row) for row in rows]
 
+    def unjudged_attempts(self, run_ids: list[str] | tuple[str, ...] | Any, limit: int) -> Unjudged | None:
+        """The runs' ``harness_error`` attempts: counted from the outcome totals, the first
+        ``limit`` stored listed (task, model, what broke), read along the outcome index."""
+        ids = list(run_ids)
+        a = AttemptRow
+        with self._db.sessions() as session:
+            found = session.scalar(
+                select(func.sum(OutcomeTotalRow.total)).where(
+                    OutcomeTotalRow.run_id.in_(ids), OutcomeTotalRow.outcome == Outcome.HARNESS_ERROR.value
+                )
+            )
+            if not found:
+                return None
+            rows = session.execute(
+                select(TaskRow.task_id, ModelRow.label, a.detail)
+                .join(ModelRow, a.model_id == ModelRow.id)
+                .join(TaskRow, a.task_row_id == TaskRow.id)
+                .where(a.run_id.in_(ids), a.status == "done", a.outcome == Outcome.HARNESS_ERROR.value)
+                .order_by(literal_column("attempts.rowid"))
+                .limit(limit)
+            )
+            listed = tuple(UnjudgedAttempt(model, task_id, detail) for task_id, model, detail in rows)
+        return Unjudged(listed, total=int(found)) if listed else None
+
     def failed_attempts(self, run_ids: list[str] | tuple[str, ...] | Any, limit: int) -> list[AttemptRecord]:
-        """Up to ``limit`` scored failures of the runs, newest first (for report examples)."""
+        """Up to ``limit`` scored failures of the runs, run by run in plan order (for report
+        examples): read along the run and sequence index, stopping at ``limit``."""
         if limit <= 0:
             return []
         failures = [o.value for o in Outcome if o.counts_in_score and not o.is_pass]
+        a = AttemptRow.__table__.c
         with self._db.sessions() as session:
             rows = session.execute(
                 select_records()
-                .where(AttemptRow.run_id.in_(list(run_ids)), AttemptRow.outcome.in_(failures))
-                .order_by(AttemptRow.seq)
+                .where(a.run_id.in_(sorted(run_ids)), a.outcome.in_(failures))
+                .order_by(a.run_id, a.seq)
                 .limit(limit)
             )
             return [to_record(row) for row in rows]
+
+    def example_attempt(
+        self, run_ids: list[str] | tuple[str, ...] | Any, model: str, outcome: Outcome
+    ) -> AttemptRecord | None:
+        """One finished attempt of ``model`` (a label) in the runs that ended as ``outcome``:
+        the first along the model, task and outcome index, so no attempt is sorted."""
+        a = AttemptRow.__table__.c
+        with self._db.sessions() as session:
+            model_ids = list(session.scalars(select(ModelRow.id).where(ModelRow.label == model)))
+            for model_id in model_ids:
+                row = session.execute(
+                    select_records()
+                    .where(
+                        a.model_id == model_id,
+                        a.outcome == outcome.value,
+                        a.run_id.in_(list(run_ids)),
+                        a.status == "done",
+                    )
+                    .order_by(a.model_id, a.task_row_id)
+                    .limit(1)
+                ).first()
+                if row is not None:
+                    return to_record(row)
+        return None
 
 
 def _settings_json_by_key(session: Session, run_ids: list[str]) -> dict[str, str]:

@@ -8,22 +8,23 @@ one locked transaction, and hands back a ``Database`` (engine + session factory)
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import threading
 import time
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, NullPool, create_engine, event, inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.paths import default_database_path
 from app.core.store.models import Base
+
+if TYPE_CHECKING:  # Alembic (and the SQL dialects it pulls in) loads only to migrate
+    from alembic.config import Config
 
 __all__ = ["MIGRATIONS", "Database", "StoreError", "default_database_path", "open_database", "schema_head"]
 
@@ -86,6 +87,8 @@ def _engine(path: Path, *, foreign_keys: bool = True, **kwargs: Any) -> Engine:
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
@@ -93,15 +96,43 @@ def _alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+_REVISION = re.compile(r'^(down_revision|revision)\s*=\s*(?:"([^"]*)"|None)', re.MULTILINE)
+
+
+@cache
 def schema_head() -> str:
-    """The newest schema revision this version of AgentGap knows."""
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-    assert head is not None
-    return head
+    """The newest schema revision this version of AgentGap knows: the one no migration
+    script names as its ``down_revision`` (read from the scripts without loading Alembic)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS / "versions").glob("*.py"):
+        for name, value in _REVISION.findall(script.read_text(encoding="utf-8")):
+            if value:
+                (revisions if name == "revision" else parents).add(value)
+    heads = revisions - parents
+    assert len(heads) == 1, f"the migrations have {len(heads)} heads: {sorted(heads)}"
+    return heads.pop()
+
+
+def stored_revision(connection: Connection) -> str | None:
+    """The schema revision a database file says it holds; None for a file without one."""
+    found = connection.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+    ).first()
+    if found is None:
+        return None
+    row = connection.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+    return None if row is None else str(row[0])
 
 
 def _migrate(path: Path, connection: Connection) -> None:
     """Check what the file holds and upgrade it; the caller holds the write lock."""
+    if stored_revision(connection) == schema_head():
+        return  # up to date: nothing of Alembic is needed
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     config = _alembic_config(connection)
     scripts = ScriptDirectory.from_config(config)
     head = scripts.get_current_head()
@@ -142,7 +173,7 @@ def _open_read_only(path: Path) -> Database:
     )
     try:
         with engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
+            current = stored_revision(connection)
     except (DBAPIError, sqlite3.Error) as error:
         engine.dispose()
         reason = getattr(error, "orig", None) or error

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from app.core.chat import ToolCall, ToolSpec
 from app.core.faults import HarnessFault
@@ -17,6 +16,9 @@ from app.core.tasks.sandbox import Sandbox
 from app.core.tasks.schema import BuiltinTool, MockTool
 from app.core.tasks.shown_paths import shown_paths
 from app.core.tasks.stateful_tools import StatefulTools
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,14 +70,15 @@ class TaskEnvironment:
         schema = self._schemas.get(call.name)
         if schema is None:
             return f"no tool named {call.name!r} was offered"
+        import jsonschema  # loaded with the first call to check, not with the app
+
         try:
-            jsonschema.Draft202012Validator.check_schema(schema)
-            validator = jsonschema.Draft202012Validator(schema)
-            error = jsonschema.exceptions.best_match(validator.iter_errors(call.arguments))
+            validator = _validator(json.dumps(schema, sort_keys=True))
         except jsonschema.exceptions.SchemaError as broken:
             raise HarnessFault(
                 f"the task's schema for the {call.name} tool cannot be used: {broken.message}"
             ) from broken
+        error = jsonschema.exceptions.best_match(validator.iter_errors(call.arguments))
         if error is None:
             return None
         where = "/".join(str(p) for p in error.absolute_path)
@@ -130,3 +133,13 @@ class TaskEnvironment:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@lru_cache(maxsize=512)
+def _validator(schema_json: str) -> Validator:
+    """A checked validator per distinct schema, built once rather than on every call."""
+    import jsonschema
+
+    schema = json.loads(schema_json)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)

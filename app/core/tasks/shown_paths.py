@@ -12,6 +12,7 @@ import contextlib
 import os
 import re
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 from app.core.tasks.interpreter import SHOWN_NAME, python_interpreter
@@ -42,11 +43,16 @@ def shown_paths(text: str, workspace: Path | None = None) -> str:
     return text
 
 
-def _forms(path: Path | None) -> list[str]:
+def _forms(path: Path | None) -> tuple[str, ...]:
     """The path as written and as resolved (``/tmp`` may be a link), longest first."""
-    if path is None:
-        return []
-    forms = {str(path)}
+    return () if path is None else _forms_of(str(path))
+
+
+@lru_cache(maxsize=256)
+def _forms_of(path: str) -> tuple[str, ...]:
+    """Resolving walks every folder of the path (an ``lstat`` each): once per path, not per
+    tool result."""
+    forms = {path}
     with contextlib.suppress(OSError):
-        forms.add(str(path.resolve()))
-    return sorted((f for f in forms if len(f) > 1), key=len, reverse=True)
+        forms.add(str(Path(path).resolve()))
+    return tuple(sorted((f for f in forms if len(f) > 1), key=len, reverse=True))

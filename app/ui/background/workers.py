@@ -81,11 +81,15 @@ class _ThreadedCall(QObject):
 
 
 class BackgroundCall(_ThreadedCall):
-    """Run ``function`` once off the GUI thread; then ``succeeded(result)`` or ``failed(message)``."""
+    """Run ``function`` once off the GUI thread; then ``succeeded(result)`` or ``failed(message)``.
+    While it runs, the function may hand partial results to ``report`` (from any thread):
+    each arrives as ``progressed(value)`` in the GUI thread, before the outcome."""
 
     succeeded = Signal(object)
     failed = Signal(str)
     done = Signal()
+    progressed = Signal(object)
+    _reported = Signal(object)
 
     def __init__(
         self, function: Callable[[], Any], *, name: str = "background", parent: QObject | None = None
@@ -93,6 +97,12 @@ class BackgroundCall(_ThreadedCall):
         super().__init__(parent)
         self._function = function
         self._name = name
+        self._reported.connect(self.progressed, Qt.ConnectionType.QueuedConnection)
+
+    def report(self, value: object) -> None:
+        """Called on a worker thread: queue ``value`` to the GUI thread as ``progressed``."""
+        with contextlib.suppress(RuntimeError):  # the owner was deleted meanwhile
+            self._reported.emit(value)
 
     def start(self) -> BackgroundCall:
         self._launch(self._function, self._name)

@@ -63,6 +63,7 @@ class ModelsPage(QWidget):
         super().__init__(parent)
         self._engine = engine
         self._discovery: BackgroundCall | None = None
+        self._arrived: list[HostStatus] | None = None  # hosts known so far while discovering
         self.tree_model = HostModelsTreeModel()
 
         self.refresh_button = QPushButton("Refresh")
@@ -131,7 +132,8 @@ class ModelsPage(QWidget):
 
     @property
     def discovering(self) -> bool:
-        return self._discovery is not None and self._discovery.running
+        """True from ``refresh`` until every host's state is shown."""
+        return self._arrived is not None
 
     @Slot()
     def refresh(self) -> None:
@@ -139,7 +141,10 @@ class ModelsPage(QWidget):
         if self.discovering:
             return
         self._set_busy(True)
-        call = BackgroundCall(self._engine.discover, name="discovery", parent=self)
+        self._arrived = []
+        engine = self._engine
+        call = BackgroundCall(lambda: engine.discover(on_status=call.report), name="discovery", parent=self)
+        call.progressed.connect(self._on_host_known)
         call.succeeded.connect(self._on_discovered)
         call.failed.connect(self._on_discovery_failed)
         call.done.connect(call.deleteLater)
@@ -149,16 +154,35 @@ class ModelsPage(QWidget):
         return self._discovery is None or self._discovery.wait(timeout)
 
     @Slot(object)
+    def _on_host_known(self, status: HostStatus) -> None:
+        """Show each host as soon as it has answered (or refused); the rest follow."""
+        if self._arrived is None:  # that discovery is over
+            return
+        self._arrived.append(status)
+        order = [h.normalized_url for h in self._engine.settings.effective_hosts()]
+
+        def place(host: HostStatus) -> int:
+            if host.provider is ProviderKind.SIMULATED:
+                return len(order) + 1
+            return order.index(host.host) if host.host in order else len(order)
+
+        self.tree_model.set_hosts(sorted(self._arrived, key=place), self._host_labels())
+
+    def _host_labels(self) -> dict[str, str]:
+        return {h.normalized_url: h.label for h in self._engine.settings.effective_hosts()}
+
+    @Slot(object)
     def _on_discovered(self, statuses: list[HostStatus]) -> None:
+        self._arrived = None
         self._discovery = None
         self._set_busy(False)
-        labels = {h.normalized_url: h.label for h in self._engine.settings.effective_hosts()}
-        self.tree_model.set_hosts(statuses, labels)
+        self.tree_model.set_hosts(statuses, self._host_labels())
         self._show_empty_state(statuses)
         self.discovered.emit(statuses)
 
     @Slot(str)
     def _on_discovery_failed(self, message: str) -> None:
+        self._arrived = None
         self._discovery = None
         self._set_busy(False)
         self.summary.setText(f"Looking for models failed: {message}")

@@ -6,6 +6,8 @@ import pytest
 
 from app.core.events import RunFinished, RunStarted
 from app.core.outcomes import Outcome
+from app.core.plan import AttemptSettings
+from app.core.store.aggregates import outcome_counts_by_settings
 from app.core.store.repository import Repository, TaskPassRow
 from app.core.store.writer import StoreWriter
 from tests.core.store.builders import (
@@ -132,3 +134,45 @@ def test_delete_run_cascades_to_attempts_and_events(repo: Repository, writer: St
         connection.commit()
         assert connection.execute("select count(*) from events").fetchone()[0] == 0
         assert connection.execute("select count(*) from models").fetchone()[0] == 1  # models and tasks stay
+
+
+def test_outcomes_by_settings_from_totals_match_counting_every_attempt(repo: Repository, writer: StoreWriter) -> None:
+    """r1 runs each model one way (read from the outcome totals); r2 runs SIM two ways in
+    one run (its attempts are counted): both give what a GROUP BY over the attempts gives."""
+    one_way = make_plan("r1", models=((SIM, None), (QWEN, "d1")), tasks=(WEATHER, ORDERS), repeats=2)
+    two_ways = make_plan(
+        "r2", tasks=(WEATHER, ORDERS), repeats=2,
+        settings=(AttemptSettings(max_turns=5), AttemptSettings(max_turns=9)),
+    )
+    cycle = [Outcome.PASSED, Outcome.LOOP, Outcome.INFRA_ERROR, Outcome.PASSED, Outcome.PARTIAL, Outcome.MALFORMED_CALL]
+    for plan in (one_way, two_ways):
+        repo.create_run(plan)
+        for i, spec in enumerate(plan.attempts[:-1]):  # the last stays unfinished: no outcome
+            writer.submit(finished(spec, cycle[i % len(cycle)]))
+    assert writer.flush()
+    expected: dict[tuple[str, str, Outcome], int] = {}
+    for plan in (one_way, two_ways):
+        for i, spec in enumerate(plan.attempts[:-1]):
+            key = (spec.model.label, spec.settings.key(), cycle[i % len(cycle)])
+            expected[key] = expected.get(key, 0) + 1
+    counts = outcome_counts_by_settings(repo.database, ["r1", "r2"])
+    assert {(c.model, c.settings_key, c.outcome): c.count for c in counts} == expected
+    assert len({c.settings_key for c in counts if c.model == SIM.label}) == 3  # two turn budgets and the default
+
+
+def test_unjudged_attempts_are_counted_from_the_totals_and_the_first_ones_listed(
+    repo: Repository, writer: StoreWriter
+) -> None:
+    plan = make_plan("r1", models=((SIM, None), (QWEN, "d1")), tasks=(WEATHER, ORDERS), repeats=2)
+    repo.create_run(plan)
+    assert repo.unjudged_attempts(["r1"], limit=2) is None  # nothing finished yet
+    broken = plan.attempts[:3]
+    for spec in plan.attempts:
+        writer.submit(finished(spec, Outcome.HARNESS_ERROR if spec in broken else Outcome.PASSED))
+    assert writer.flush()
+    found = repo.unjudged_attempts(["r1"], limit=2)
+    assert found is not None and found.count == 3 and len(found.attempts) == 2
+    listed = {(a.task_id, a.model) for a in found.attempts}
+    assert listed <= {(s.task_id, s.model.label) for s in broken}
+    everything = repo.unjudged_attempts(["r1"], limit=100)
+    assert everything is not None and everything.count == len(everything.attempts) == 3

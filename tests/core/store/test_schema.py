@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
 from app.core.store.database import (
@@ -151,3 +154,21 @@ def test_two_opens_of_a_new_file_at_once_both_succeed(tmp_path: Path) -> None:
         db.close()
     with sqlite3.connect(path) as connection:
         assert connection.execute("select count(*) from alembic_version").fetchone()[0] == 1
+
+
+def test_the_schema_head_read_from_the_scripts_is_alembics_head() -> None:
+    assert schema_head() == ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def test_opening_an_up_to_date_database_loads_nothing_of_alembic(tmp_path: Path) -> None:
+    """Alembic and the SQL dialects it imports cost a running app ~20 MB; only migrating needs them."""
+    path = tmp_path / "current.db"
+    open_database(path).close()  # created and migrated here
+    probe = (
+        "import sys\n"
+        "from app.core.store.database import open_database\n"
+        f"open_database({str(path)!r}).close()\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(('alembic', 'mako'))}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
