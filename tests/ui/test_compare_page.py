@@ -63,14 +63,14 @@ def test_cell_lists_attempts_and_two_transcripts_side_by_side(
     assert page.tabs.currentWidget() is browser
     assert len(browser.records) == 2 and {r.model for r in browser.records} == {"sim:prose-only"}
     browser.table.setCurrentCell(1, 0)
-    assert browser.comparison.views[0].attempt_id == browser.records[1].id
+    assert browser.comparison.shown_ids[0] == browser.records[1].id
     kept = browser.records[1].id
     browser.put_beside()
     browser.focus("sim:competent", tasks[0].id)
     # the selected row and the first transcript agree after every filter change; the kept one stays beside
     assert browser.table.currentRow() == 0
-    assert browser.comparison.views[0].attempt_id == browser.records[0].id
-    assert browser.comparison.views[1].attempt_id == kept  # put beside: it stays across filters
+    assert browser.comparison.shown_ids[0] == browser.records[0].id
+    assert browser.comparison.shown_ids[1] == kept  # put beside: it stays across filters
     assert "sim:prose-only" in browser.comparison.headers[1].text()
     assert "sim:competent" in browser.comparison.headers[0].text()
 

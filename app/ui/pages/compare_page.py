@@ -42,6 +42,7 @@ from app.ui.widgets.unjudged_banner import UnjudgedBanner
 from app.ui.widgets.verdict_panel import VerdictPanel
 
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+QWIDGETSIZE_MAX = (1 << 24) - 1
 
 
 class ComparePage(QWidget):
@@ -124,11 +125,18 @@ class ComparePage(QWidget):
         """Transcripts get the full height: the verdict folds to its one line while they show."""
         reading = self.tabs.currentWidget() is self.browser
         self.verdict.set_folded(reading)
-        QTimer.singleShot(0, self, self._fit_verdict)  # once the folded layout has its new size
+        self._fit_verdict()
+        QTimer.singleShot(0, self, self._fit_verdict)  # again once the folded layout has its new size
 
     def _fit_verdict(self) -> None:
+        """Folded, the verdict is held to its one line so the transcripts get every other pixel."""
         total = max(1, self.right_split.height())
-        wanted = min(self.verdict.sizeHint().height(), int(total * 0.45))
+        if self.verdict.folded:
+            wanted = self.verdict.folded_height(self.right_split.width())
+            self.verdict.setMaximumHeight(wanted)
+        else:
+            self.verdict.setMaximumHeight(QWIDGETSIZE_MAX)
+            wanted = min(self.verdict.sizeHint().height(), int(total * 0.45))
         self.right_split.setSizes([wanted, total - wanted])
 
     def _charts(self) -> tuple[PassRateByTier, FailureModes, AgentVsCode, ScoreVsSpeed, RawVsHarness, TaskHeatmap]:

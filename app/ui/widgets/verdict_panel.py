@@ -85,6 +85,14 @@ class VerdictPanel(QWidget):
         layout.addWidget(self.table)
         self.show_verdict(None)
 
+    @property
+    def folded(self) -> bool:
+        return self._folded
+
+    def folded_height(self, width: int) -> int:
+        """The height of the recommendation alone at ``width``."""
+        return max(self.recommendation.heightForWidth(max(1, width)), self.recommendation.sizeHint().height())
+
     def set_folded(self, folded: bool) -> None:
         """Only the recommendation (for reading transcripts below), or the whole ranking."""
         self._folded = folded
