@@ -13,8 +13,20 @@ from app.core.cancel import CancelToken
 from app.core.chat import Message, ToolCall, Usage
 from app.core.config import AppSettings
 from app.core.engine import Engine
-from app.core.events import AssistantTurn, AttemptStarted, Event, ToolCallParsed, ToolResult, TurnStarted
-from app.ui.transcripts.aligned_turns import AlignedColors, aligned_html, differing_lines, turn_sections
+from app.core.events import (
+    AssistantTurn,
+    AttemptStarted,
+    Event,
+    ToolCallParsed,
+    ToolResult,
+    TurnStarted,
+)
+from app.ui.transcripts.aligned_turns import (
+    AlignedColors,
+    aligned_html,
+    differing_lines,
+    turn_sections,
+)
 from app.ui.transcripts.transcript_view import TranscriptView
 from tests.ui.conftest import WindowFactory
 from tests.ui.ui_driver import wait_until
