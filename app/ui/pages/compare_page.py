@@ -37,6 +37,7 @@ from app.ui.charts.compare_charts import (
     save_chart,
 )
 from app.ui.charts.tuning_view import TuningView
+from app.ui.models.history_model import describe_configurations, display_names
 from app.ui.transcripts.attempt_browser import AttemptBrowser
 from app.ui.widgets.unjudged_banner import UnjudgedBanner
 from app.ui.widgets.verdict_panel import VerdictPanel
@@ -167,11 +168,13 @@ class ComparePage(QWidget):
         ticked = set(self.selected_run_ids())
         self.runs.blockSignals(True)
         self.runs.clear()
-        for run in self._engine.repository.list_runs(limit=500):
+        runs = self._engine.repository.list_runs(limit=500)
+        names = display_names(runs)
+        for run in runs:
             rate = "—" if run.pass_rate is None else f"{100 * run.pass_rate:.0f}%"
-            item = QListWidgetItem(f"{run.name}  ·  {run.attempts_done}/{run.attempts_total}  ·  {rate}")
+            item = QListWidgetItem(f"{names[run.id]}  ·  {run.attempts_done}/{run.attempts_total}  ·  {rate}")
             item.setData(RUN_ID_ROLE, run.id)
-            item.setToolTip(f"{run.id}\n{', '.join(run.models)}")
+            item.setToolTip(f"{names[run.id]}\n{describe_configurations(run)} · {', '.join(run.models)}\n{run.id}")
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if run.id in ticked else Qt.CheckState.Unchecked)
             self.runs.addItem(item)
