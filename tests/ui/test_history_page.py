@@ -104,7 +104,7 @@ def test_filter_and_open_a_stored_run_read_only(open_window: WindowFactory, engi
     assert not live.cancel_button.isVisible()
     grid = live.grid_model
     tasks = len(_basic_tasks(engine))
-    assert (grid.rowCount(), grid.columnCount()) == (tasks, 2)
+    assert (grid.rowCount(), grid.columnCount()) == (tasks + 1, 2)
     prose_column = [grid.index(r, 1).data() for r in range(tasks)]
     assert "0/1" in prose_column  # the prose-only model fails the tool tasks
     assert live.attempts_model.rowCount() == 2 * tasks
