@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -78,4 +79,10 @@ def run_gui(argv: list[str]) -> int:
     window.show()
     offer_resume(window)
     settle_startup_garbage()
-    return qt_app.exec()
+    try:
+        return qt_app.exec()
+    finally:
+        # Delete the window and its children now, in Qt's parent-first order, while the
+        # application lives; left to interpreter exit, wrappers die in any order.
+        window.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
