@@ -62,6 +62,7 @@ class ComparePage(QWidget):
         self._failures_pending: str | None = None
 
         self.runs = QListWidget()
+        self.runs.setTextElideMode(Qt.TextElideMode.ElideRight)  # the tooltip has the whole name
         self.runs.itemChanged.connect(self._on_runs_changed)
         hint = QLabel("Tick one or more runs to compare their models.")
         hint.setWordWrap(True)
@@ -116,7 +117,7 @@ class ComparePage(QWidget):
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 4)
-        splitter.setSizes([200, 1000])
+        splitter.setSizes([270, 1000])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._show_nothing_ticked()
