@@ -42,7 +42,7 @@ class RunEstimate:
             return "from earlier runs of these models and tasks"
         if self.from_history:
             return f"{self.from_history} of {self.total} attempts from earlier runs, the rest guessed"
-        return "a rough guess: nothing like it was run before"
+        return "a rough guess: these models have not run these tasks before (demo models: at their set pace)"
 
 
 def estimate_run(
@@ -59,7 +59,8 @@ def estimate_run(
     real = simulated = 0.0
     known = 0
     for a in attempts:
-        seconds = history.seconds(a.model, a.task_id)
+        # a demo model's stored durations reflect the pace of that run, not of this one
+        seconds = None if a.simulated else history.seconds(a.model, a.task_id)
         if seconds is not None:
             known += 1
         elif a.simulated:
@@ -76,7 +77,7 @@ def estimate_run(
 
 def prior_attempt_seconds(attempts: Sequence[PlannedAttempt], history: DurationHistory) -> float | None:
     """Mean stored duration of the planned attempts, when at least half of them have one."""
-    known = [s for a in attempts if (s := history.seconds(a.model, a.task_id)) is not None]
+    known = [s for a in attempts if not a.simulated and (s := history.seconds(a.model, a.task_id)) is not None]
     return sum(known) / len(known) if known and 2 * len(known) >= len(attempts) else None
 
 

@@ -11,6 +11,8 @@ from pytestqt.qtbot import QtBot
 from app.core.cancel import CancelToken
 from app.core.config import AppSettings
 from app.core.engine import Engine
+from app.core.estimate import DEFAULT_ATTEMPT_S, SIMULATED_ATTEMPT_S, DurationHistory
+from app.core.providers.base import HostStatus, ModelInfo, ProviderKind
 from app.ui.main_window import SETUP
 from tests.ui.conftest import WindowFactory
 from tests.ui.ui_driver import choose, wait_until
@@ -25,17 +27,37 @@ def test_estimate_before_the_run_from_history_or_a_guess(open_window: WindowFact
     tasks = choose(window, ("competent",), repeats=2)
     assert tasks and re.search(r"about \d+ (s|min)", setup.estimate.text())
     assert "guess" in setup.estimate.toolTip()
-    guessed = setup.run_estimate().seconds
+    demo = setup.run_estimate()
+    assert demo.seconds == 2 * tasks * SIMULATED_ATTEMPT_S * settings.simulated_pace / 4  # four demo attempts at once
 
-    plan = engine.plan([engine.parse_model("sim:competent")], engine.catalog.tasks("readiness", "basic"), repeats=1)
-    engine.execute(plan, CancelToken())
+    # a real model: the stored durations of the same model and tasks, read off the GUI thread
+    server = "http://127.0.0.1:9"
+    model = ModelInfo("qwen", ProviderKind.OLLAMA, server)
+    setup.set_hosts([HostStatus(ProviderKind.OLLAMA, server, True, models=(model,))])
+    setup.model_choices.check_only(lambda m: m.name == "qwen")
+    assert "guess" in setup.estimate.toolTip()
+    assert setup.run_estimate().seconds == 2 * tasks * DEFAULT_ATTEMPT_S
+    task_ids = [t.id for t in setup.task_model.selected_tasks()]
+    stored = DurationHistory(by_task={(model.ref, t): 12.0 for t in task_ids}, by_model={model.ref: 12.0})
+    setup.set_history_source(lambda: stored)
     setup.reload_history()
     wait_until(lambda: "earlier runs" in setup.estimate.toolTip(), qtbot)
     estimate = setup.run_estimate()
     assert estimate.from_history == estimate.total == 2 * tasks
-    assert estimate.seconds < guessed  # the demo model at pace 0 took far less than the guess
+    assert estimate.seconds == 2 * tasks * 12.0
+    assert "min" in setup.estimate.text()
     setup.repeats.setValue(4)
     assert setup.run_estimate().seconds == 2 * estimate.seconds
+
+
+def test_stored_durations_by_model_and_task(tmp_path: Path, settings: AppSettings) -> None:
+    engine = Engine(db_path=tmp_path / "d.db", settings=settings, simulated_pace=0.0)
+    tasks = engine.catalog.tasks("readiness", "basic")[:2]
+    engine.execute(engine.plan([engine.parse_model("sim:competent")], tasks, repeats=2), CancelToken())
+    history = engine.repository.attempt_durations()
+    assert set(history.by_task) == {("sim:competent", t.id) for t in tasks}
+    assert "sim:competent" in history.by_model and all(v >= 0 for v in history.by_task.values())
+    engine.close()
 
 
 def test_dimensions_are_words_not_codes(open_window: WindowFactory) -> None:

@@ -43,7 +43,6 @@ from app.ui.widgets.unjudged_banner import UnjudgedBanner
 from app.ui.widgets.verdict_panel import VerdictPanel
 
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-QWIDGETSIZE_MAX = (1 << 24) - 1
 
 
 class ComparePage(QWidget):
@@ -135,9 +134,7 @@ class ComparePage(QWidget):
         total = max(1, self.right_split.height())
         if self.verdict.folded:
             wanted = self.verdict.folded_height(self.right_split.width())
-            self.verdict.setMaximumHeight(wanted)
         else:
-            self.verdict.setMaximumHeight(QWIDGETSIZE_MAX)
             wanted = min(self.verdict.sizeHint().height(), int(total * 0.45))
         self.right_split.setSizes([wanted, total - wanted])
 

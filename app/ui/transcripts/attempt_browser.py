@@ -88,8 +88,8 @@ class AttemptBrowser(QWidget):
         same_task.clicked.connect(self.compare_same_task)
         clear = QPushButton("One transcript")
         clear.clicked.connect(self.clear_beside)
-        self.hint = QLabel("j / k: next / previous attempt. “Put beside” keeps the selected attempt in view: "
-                           "the one you select next shows on the left, the kept one on the right.")
+        self.hint = QLabel("j / k: next / previous attempt · “Put beside” keeps this attempt on the right "
+                           "of the next one you select")
         self.hint.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(self.hint, 1)

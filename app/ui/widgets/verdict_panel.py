@@ -5,6 +5,7 @@ Each row has one button that opens that model's failing transcripts."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
@@ -46,6 +47,9 @@ def describe_differences(differences: list[SettingDifference]) -> str:
         return ""
     parts = [f"{d.name}: {' / '.join(d.values)}" for d in differences]
     return "Settings differ, so each configuration is shown apart — " + "; ".join(parts)
+
+
+QWIDGETSIZE_MAX = (1 << 24) - 1
 
 
 class VerdictPanel(QWidget):
@@ -91,13 +95,21 @@ class VerdictPanel(QWidget):
 
     def folded_height(self, width: int) -> int:
         """The height of the recommendation alone at ``width``."""
-        return max(self.recommendation.heightForWidth(max(1, width)), self.recommendation.sizeHint().height())
+        label = self.recommendation
+        return max(label.heightForWidth(max(1, width)), label.minimumSizeHint().height())
 
     def set_folded(self, folded: bool) -> None:
-        """Only the recommendation (for reading transcripts below), or the whole ranking."""
+        """Only the recommendation (for reading transcripts below), or the whole ranking.
+        Folded, the panel is held to the recommendation's height at its current width."""
         self._folded = folded
+        self.setMaximumHeight(self.folded_height(self.width()) if folded else QWIDGETSIZE_MAX)
         self.table.setVisible(not folded and self.verdict is not None)
         self.differences.setVisible(not folded and bool(self.differences.text()))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._folded and event.size().width() != event.oldSize().width():
+            self.setMaximumHeight(self.folded_height(event.size().width()))
 
     def show_verdict(self, verdict: Verdict | None, differences: list[SettingDifference] | None = None) -> None:
         self.verdict = verdict
