@@ -87,7 +87,8 @@ def redact(text: str, key: str | None) -> str:
     text = text.replace(key, "[key]")
     if len(key) >= 12:
         text = re.sub(re.escape(key[:6]) + r"\S*", "[key]", text)
-        text = re.sub(r"\S*" + re.escape(key[-4:]) + r"\b", "[key]", text)
+        # anchored at the start of a run of non-spaces, so a long run is scanned once
+        text = re.sub(r"(?<!\S)\S*" + re.escape(key[-4:]) + r"\b", "[key]", text)
     return text
 
 

@@ -35,6 +35,7 @@ from app.core.events import (
 )
 from app.core.outcomes import Outcome, ToolMode
 from app.core.providers.base import ContextLimitError, Provider, ProviderError
+from app.core.secrets import redact
 from app.core.tasks.environment import TaskEnvironment
 from app.core.toolcalls import recover_tool_calls
 from app.core.toolcalls.limits import arguments_problem
@@ -433,12 +434,13 @@ class AgentLoop:
         for call in calls:
             started = time.perf_counter()
             output = self.env.execute(call)
+            content = redact(output.content, self.provider.secret)  # a key the command read
             self.meters.tool_s += time.perf_counter() - started
             self.trace.calls.append(call)
             self.trace.call_turns.append(turn)
-            self.trace.results.append(output.content)
-            signature.append(call.signature() + "→" + output.content)
-            self._tool_message(messages, turn, call, output.content, output.is_error, prompted)
+            self.trace.results.append(content)
+            signature.append(call.signature() + "→" + content)
+            self._tool_message(messages, turn, call, content, output.is_error, prompted)
         for bad in rejected:
             message = f"error: {bad.reason}. The call was not executed."
             if bad.call is not None:

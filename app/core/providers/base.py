@@ -8,11 +8,20 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 from app.core.cancel import Cancelled, CancelToken
-from app.core.chat import ChatRequest, GenerationSettings, StreamChunk
+from app.core.chat import (
+    ChatRequest,
+    GenerationSettings,
+    NativeCallsChunk,
+    StreamChunk,
+    TextChunk,
+    ToolCall,
+    UnreadableCall,
+)
 
 
 class ProviderKind(StrEnum):
@@ -143,7 +152,8 @@ class Provider(ABC):
         """Stream a turn, raising ``Cancelled`` or ``TimeoutError`` within ~0.1 s of either;
         a ``ProviderError`` leaves with the credential redacted."""
         try:
-            yield from self._stream_turn(request, cancel, deadline)
+            chunks = self._stream_turn(request, cancel, deadline)
+            yield from (redacted_stream(chunks, self.secret) if self.secret else chunks)
         except ProviderError as error:
             if self.secret:
                 raise self.redacted(error) from None
@@ -164,6 +174,63 @@ class Provider(ABC):
                 yield chunk
             return
         yield from _read_on_thread(self._stream(request), cancel, deadline)
+
+
+def redacted_stream(chunks: Iterator[StreamChunk], secret: str) -> Iterator[StreamChunk]:
+    """``chunks`` with ``secret`` removed from text and call arguments, even when a server
+    echoes it split over several text pieces: the last ``len(secret) + 16`` characters of
+    each channel are held back until the next piece (or the end) shows they hold no key."""
+    from app.core.secrets import redact
+
+    held = {False: "", True: ""}  # thinking? -> text not yet passed on
+    keep = len(secret) + 16
+
+    def release(thinking: bool, everything: bool) -> Iterator[StreamChunk]:
+        clean = redact(held[thinking], secret)
+        cut = len(clean) if everything else max(0, len(clean) - keep)
+        held[thinking] = clean[cut:]
+        if cut:
+            yield TextChunk(clean[:cut], thinking=thinking)
+
+    for chunk in chunks:
+        if isinstance(chunk, TextChunk):
+            held[chunk.thinking] += chunk.text
+            yield from release(chunk.thinking, everything=False)
+            continue
+        for thinking in (True, False):
+            yield from release(thinking, everything=True)
+        if isinstance(chunk, NativeCallsChunk):
+            chunk = _redacted_calls(chunk, secret)
+        yield chunk
+    for thinking in (True, False):
+        yield from release(thinking, everything=True)
+
+
+def _redacted_calls(chunk: NativeCallsChunk, secret: str) -> NativeCallsChunk:
+    from app.core.secrets import redact
+
+    calls: list[ToolCall] = []
+    unreadable = [UnreadableCall(redact(u.name, secret), redact(u.arguments, secret)) for u in chunk.unreadable]
+    for call in chunk.calls:
+        try:
+            arguments = _redacted_value(call.arguments, secret)
+        except RecursionError:  # nested past any sane depth: not a call we can read
+            unreadable.append(UnreadableCall(call.name, "[arguments nested too deeply to read]"))
+            continue
+        calls.append(replace(call, arguments=arguments, raw=redact(call.raw, secret) if call.raw else call.raw))
+    return NativeCallsChunk(calls=tuple(calls), unreadable=tuple(unreadable))
+
+
+def _redacted_value(value: Any, secret: str) -> Any:
+    from app.core.secrets import redact
+
+    if isinstance(value, str):
+        return redact(value, secret)
+    if isinstance(value, dict):
+        return {_redacted_value(k, secret): _redacted_value(v, secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted_value(v, secret) for v in value]
+    return value
 
 
 _DONE = object()

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from app.core.tasks.safe_yaml import UnsafeYaml, read_bounded_yaml
 from app.core.tasks.schema import CommandCheck, SuiteSpec, TaskSpec
+from app.core.tasks.suite_cache import load_suite_cached
 
 _M = TypeVar("_M", TaskSpec, SuiteSpec)
 
@@ -28,6 +29,9 @@ class TaskLoadError(Exception):
         self.path = path
         self.problems = problems
         super().__init__(f"{path}: " + "; ".join(problems))
+
+    def __reduce__(self) -> tuple[type[TaskLoadError], tuple[Path, list[str]]]:
+        return TaskLoadError, (self.path, self.problems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +120,7 @@ def load_catalog(roots: Iterable[Path]) -> Catalog:
     for root in roots:
         for suite_dir in _suite_dirs(Path(root)):
             try:
-                suite = load_suite(suite_dir, catalog.errors)
+                suite = load_suite_cached(suite_dir, catalog.errors, load_suite)
             except TaskLoadError as error:
                 catalog.errors.append(error)
                 continue

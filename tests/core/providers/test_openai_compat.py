@@ -371,3 +371,41 @@ def test_assembler_splits_reused_index_and_ignores_repeated_names() -> None:
         ("b", "get_weather", {"city": "Lyon"}),
     ]
     assert unreadable == []
+
+
+# ---- the key never leaves in a reply ---------------------------------------------------
+
+KEY = "sk-live-4f8a1c2e9b7d6a5f3e2d1c0b"
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 7, 50])
+def test_a_key_echoed_in_the_reply_is_removed_wherever_it_falls(chunk_size: int) -> None:
+    """A server that repeats its key in text, thinking or call arguments (split over any
+    number of stream pieces) never gets it into what the harness reads and stores."""
+    with FakeOpenAI(("qwen",), api_key=KEY) as fake:
+        fake.respond("qwen", lambda body: FakeReply(
+            content=f"Your key is {KEY}, keep it safe. Masked: {KEY[:6]}***{KEY[-4:]} done.",
+            reasoning=f"I was called with {KEY}.",
+            tool_calls=[("get_weather", {"city": f"Paris {KEY}", "notes": [KEY, {"k": KEY}]})],
+            chunk_size=chunk_size,
+        ))
+        client = OpenAICompatProvider(fake.url, api_key=KEY)
+        try:
+            chunks = _run(client)
+        finally:
+            client.close()
+    everything = _text(chunks) + _text(chunks, thinking=True) + repr(_calls(chunks))
+    assert KEY not in everything and KEY[:6] not in everything and KEY[-4:] not in everything
+    assert _text(chunks) == "Your key is [key], keep it safe. Masked: [key] done."
+    assert _text(chunks, thinking=True) == "I was called with [key]."
+    assert _calls(chunks)[0].arguments == {"city": "Paris [key]", "notes": ["[key]", {"k": "[key]"}]}
+
+
+def test_a_long_reply_without_spaces_is_scanned_once() -> None:
+    """Removing the key from megabytes of text with no spaces (a flood, a huge argument)
+    takes one pass, not one per character."""
+    from app.core.secrets import redact
+
+    flood = "x" * 5_000_000
+    assert redact(flood, KEY) == flood
+    assert redact(flood + KEY[-4:], KEY) == "[key]"
