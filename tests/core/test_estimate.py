@@ -6,6 +6,7 @@ import pytest
 
 from app.core.estimate import (
     DEFAULT_ATTEMPT_S,
+    SIMULATED_ATTEMPT_S,
     DurationHistory,
     PlannedAttempt,
     RemainingTime,
@@ -55,5 +56,5 @@ def test_estimate_before_a_run_uses_history_then_defaults() -> None:
     assert estimate.seconds == pytest.approx(20.0 + 30.0 + DEFAULT_ATTEMPT_S)
     assert estimate.from_history == 2 and "2 of 3" in estimate.basis
     demo = estimate_run([PlannedAttempt("sim:a", "t", True)] * 8, DurationHistory(), simulated_pace=1.0)
-    assert demo.seconds == pytest.approx(8 * 3.0 / 4) and "guess" in demo.basis
+    assert demo.seconds == pytest.approx(8 * SIMULATED_ATTEMPT_S / 4) and "guess" in demo.basis
     assert estimate_run(planned, history, parallel=2).seconds == pytest.approx(estimate.seconds / 2)

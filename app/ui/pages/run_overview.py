@@ -33,7 +33,7 @@ def titled(label: QLabel | str, widget: QWidget) -> QWidget:
     return box
 
 
-MAX_TITLE_WIDTH = 340
+MAX_TITLE_WIDTH = 300
 
 
 class RunOverview(QSplitter):

@@ -75,6 +75,9 @@ class VerdictPanel(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # the name takes what is left and elides at the end (tooltip: whole), so the button always shows
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.horizontalHeader().setStretchLastSection(False)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setWordWrap(False)
@@ -135,6 +138,8 @@ class VerdictPanel(QWidget):
                 if row.main_failure is not None and c == 5:
                     item.setToolTip(f"{row.main_failure.describe}: {row.main_failure_count} of "
                                     f"{row.agent.scored + row.code.scored} scored attempts")
+                if c == 1:
+                    item.setToolTip(name)
                 if c in (2, 3):
                     rate = row.agent if c == 2 else row.code
                     item.setToolTip(f"{rate.passed} of {rate.scored} scored attempts passed")
