@@ -372,8 +372,8 @@ class AgentVsCode(_Scatter):
             return
         self._draw(points, [m.model for m in data.models])
         self.plot.addItem(pg.PlotDataItem([0, 100], [0, 100], pen=pg.mkPen(self.text_colour(), style=Qt.PenStyle.DashLine)))
-        self.plot.setXRange(0, 103, padding=0)
-        self.plot.setYRange(0, 105, padding=0)
+        self.plot.setXRange(-4, 104, padding=0)  # points at 0 or 100 % whole, not cut by the axes
+        self.plot.setYRange(-4, 106, padding=0)
 
 
 class ScoreVsSpeed(_Scatter):
