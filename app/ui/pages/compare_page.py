@@ -123,8 +123,9 @@ class ComparePage(QWidget):
 
     @Slot(int)
     def _on_tab_changed(self, _index: int) -> None:
-        """Transcripts get the full height: the verdict folds to its one line while they show."""
-        reading = self.tabs.currentWidget() is self.browser
+        """Transcripts and the tuning view get the full height: the verdict folds to its
+        recommendation while they show."""
+        reading = self.tabs.currentWidget() in (self.browser, self.tuning)
         self.verdict.set_folded(reading)
         self._fit_verdict()
         QTimer.singleShot(0, self, self._fit_verdict)  # again once the folded layout has its new size
