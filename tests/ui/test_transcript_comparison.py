@@ -22,6 +22,7 @@ from app.core.events import (
     TurnStarted,
 )
 from app.ui.transcripts.aligned_turns import (
+    FIRST_DIFFERENCE,
     AlignedColors,
     aligned_html,
     differing_lines,
@@ -82,7 +83,11 @@ def test_turn_n_of_each_attempt_sits_in_one_row_and_differences_are_marked(qtbot
     assert changed and all("b.txt" in left[2][i].text for i in changed)
     html = aligned_html([left, right], COLORS)
     rows = _table_rows(html)
-    by_title = {rows[i][0].strip(): rows[i + 1] for i in range(0, len(rows) - 1, 2)}
+    titles = [rows[i][0].strip() for i in range(0, len(rows) - 1, 2)]
+    assert titles == ["Task", "Turn 1", "Turn 2 · differs", "Turn 3 · differs"]
+    by_title = {t.split(" · ")[0]: rows[i + 1] for i, t in zip(range(0, len(rows) - 1, 2), titles, strict=True)}
+    # the view opens at the first turn where the attempts part ways
+    assert html.index("Turn 1") < html.index(FIRST_DIFFERENCE) < html.index("Turn 2")
     assert "b.txt" in by_title["Turn 2"][0] and "z.txt" in by_title["Turn 2"][1]
     assert "c.txt" in by_title["Turn 3"][0] and "no turn 3" in by_title["Turn 3"][1]
     assert html.count("#ffee99") >= 2 * len(changed)  # highlighted on both sides

@@ -147,7 +147,7 @@ class PassRateByTier(ChartFrame):
             panel.getAxis("left").setWidth(None if first_in_row else 6)
             panel.setXRange(0, 104, padding=0)
             panel.setYRange(-0.6, len(self._series) - 0.4, padding=0)
-            panel.setLabel("bottom", "pass rate % (line: 95% interval)")
+            panel.setLabel("bottom", "pass %")
         rows = -(-len(tiers) // PANELS_PER_ROW)
         line = self.fontMetrics().height() + 6
         self.graphics.setMinimumHeight(rows * (len(self._series) * line + 4 * line))

@@ -27,6 +27,7 @@ from app.ui.transcripts.transcript_html import pretty, source_badge_text
 PROMPT = 0  # the section before the first turn: the task as the user gave it
 OUTCOME = 1_000_000  # the section after the last turn: the verdict
 RESULT_LINES = 24
+FIRST_DIFFERENCE = "first-difference"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,20 +129,27 @@ def aligned_html(columns: Sequence[dict[int, list[Line]]], colors: AlignedColors
     sections = sorted({key for column in columns for key in column})
     width = 100 // max(1, len(columns))
     rows: list[str] = []
+    marked = False
     for section in sections:
-        rows.append(
-            f'<tr><td colspan="{len(columns)}" style="border-top: 1px solid {colors.rule}; color: {colors.dim}">'
-            f"<small><b>{section_title(section)}</b></small></td></tr>"
-        )
         cells: list[str] = []
+        differs = False
         for i, column in enumerate(columns):
             lines = column.get(section)
             if lines is None:
+                differs = True
                 cells.append(f'<td width="{width}%" style="color: {colors.dim}"><i>(no {section_title(section).lower()})</i></td>')
                 continue
             neighbour = columns[1 if i == 0 else 0] if len(columns) > 1 else column
             changed = differing_lines(lines, neighbour.get(section))
+            differs = differs or bool(changed)
             cells.append(f'<td width="{width}%" valign="top">{_render(lines, changed, colors)}</td>')
+        anchor = ""
+        if differs and not marked:  # the view opens here: where the attempts part ways
+            anchor, marked = f'<a name="{FIRST_DIFFERENCE}"></a>', True
+        rows.append(
+            f'<tr><td colspan="{len(columns)}" style="border-top: 1px solid {colors.rule}; color: {colors.dim}">'
+            f"{anchor}<small><b>{section_title(section)}</b>{' · differs' if differs else ''}</small></td></tr>"
+        )
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (
         f'<body style="color: {colors.text}"><table width="100%" cellspacing="0" cellpadding="4">'

@@ -22,7 +22,12 @@ from PySide6.QtWidgets import (
 from app.core.events import Event
 from app.core.store.records import AttemptRecord
 from app.ui import theme
-from app.ui.transcripts.aligned_turns import AlignedColors, aligned_html, turn_sections
+from app.ui.transcripts.aligned_turns import (
+    FIRST_DIFFERENCE,
+    AlignedColors,
+    aligned_html,
+    turn_sections,
+)
 from app.ui.transcripts.transcript_view import TranscriptView
 
 
@@ -146,6 +151,7 @@ class TranscriptComparison(QWidget):
         columns = [turn_sections(s.events) for s in self._shown]
         self.aligned.setHtml(aligned_html(columns, colors))
         self.aligned.verticalScrollBar().setValue(0)
+        self.aligned.scrollToAnchor(FIRST_DIFFERENCE)  # open where the attempts part ways
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

@@ -128,7 +128,8 @@ class VerdictPanel(QWidget):
         self.table.setVisible(not self._folded)
         self.table.setRowCount(len(verdict.rows))
         for r, row in enumerate(verdict.rows):
-            name = row.name + ("  (simulated)" if row.simulated else "")
+            # a demo model's "sim:" prefix already says it is simulated
+            name = row.name + ("  (simulated)" if row.simulated and not row.name.startswith("sim:") else "")
             k = "—" if row.pass_hat_k is None else f"{100 * row.pass_hat_k:.0f}% (k={row.k})"
             values = (str(r + 1), name, _score(row.agent), _score(row.code), _gap(row), _failure(row), k)
             for c, value in enumerate(values):
