@@ -30,7 +30,7 @@ from app.core.store.records import AttemptRecord
 from app.ui.transcripts.transcript_comparison import ShownAttempt, TranscriptComparison
 
 ANY = "(any)"
-MAX_BESIDE = 3
+MAX_BESIDE = 2  # three columns stay readable at 1280 px
 COLUMNS = ("outcome", "model", "configuration", "task", "tier", "run", "turns", "detail")
 
 
@@ -239,14 +239,16 @@ class AttemptBrowser(QWidget):
     @Slot()
     def compare_same_task(self) -> None:
         """Beside the selected attempt: one attempt of the same task per other model × configuration
-        (the same repeat when there is one), at most ``MAX_BESIDE``."""
+        (one that ended otherwise when there is one), at most ``MAX_BESIDE``."""
         row = self.table.currentRow()
         if not 0 <= row < len(self.records):
             return
         current = self.records[row]
         candidates = self._engine.repository.find_attempts(self._run_ids, task_id=current.task_id)
         chosen: dict[tuple[str, str], AttemptRecord] = {}
-        for attempt in sorted(candidates, key=lambda a: (a.repeat != current.repeat, a.repeat)):
+        # the most telling first: other outcomes than the selected one's, then the same repeat
+        for attempt in sorted(candidates, key=lambda a: (a.outcome == current.outcome, a.repeat != current.repeat,
+                                                         a.repeat)):
             series = (attempt.model, self._configuration_of.get(attempt.settings_key, attempt.settings_key))
             if attempt.outcome is not None and series not in chosen:
                 chosen[series] = attempt
