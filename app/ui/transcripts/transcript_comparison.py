@@ -145,7 +145,7 @@ class TranscriptComparison(QWidget):
         colors = aligned_colors(self)
         self.legend.setText(
             f'<span style="background-color: {colors.differs}">&nbsp;highlighted&nbsp;</span> lines differ from the '
-            "attempt beside them · each row holds the same turn of every attempt"
+            "selected attempt (left; its own, from the one beside it) · each row holds the same turn of every attempt"
         )
         self.legend.show()
         columns = [turn_sections(s.events) for s in self._shown]
