@@ -163,8 +163,9 @@ class PassRateByTier(ChartFrame):
             panel = layout.addPlot(row=index // PANELS_PER_ROW, col=index % PANELS_PER_ROW)
             self._prepare_panel(panel)
             self.panels.append(panel)
+        used = min(count, PANELS_PER_ROW)
         for col in range(PANELS_PER_ROW):
-            layout.layout.setColumnStretchFactor(col, 1)
+            layout.layout.setColumnStretchFactor(col, 1 if col < used else 0)
 
     def _prepare_panel(self, panel: pg.PlotItem) -> None:
         panel.hideButtons()
