@@ -143,6 +143,9 @@ class TextChunk:
     thinking: bool = False
 
 
+TOO_DEEP = "[arguments nested too deeply to read]"  # an UnreadableCall's text when that is why
+
+
 @dataclass(frozen=True, slots=True)
 class UnreadableCall:
     """A native tool call whose arguments are not a JSON object (cut off, or not JSON)."""

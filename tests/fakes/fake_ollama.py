@@ -325,8 +325,27 @@ def _chunk(name: str, message: dict[str, Any], done: bool) -> dict[str, Any]:
     return {"model": name, "created_at": now, "message": message, "done": done}
 
 
+@dataclass(frozen=True)
+class RawJson:
+    """A value sent as this JSON text, as is (e.g. nested deeper than ``json.dumps`` goes)."""
+
+    text: str
+
+
 def _dump(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, separators=(",", ":")).encode()
+    raw: dict[str, str] = {}
+
+    def placeholder(value: object) -> str:
+        if not isinstance(value, RawJson):
+            raise TypeError(f"cannot send {type(value).__name__}")
+        token = f"@raw{len(raw)}@"
+        raw[json.dumps(token)] = value.text
+        return token
+
+    text = json.dumps(payload, separators=(",", ":"), default=placeholder)
+    for token, value in raw.items():
+        text = text.replace(token, value)
+    return text.encode()
 
 
 def _thinks(think: Any) -> bool:

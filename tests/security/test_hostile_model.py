@@ -186,7 +186,7 @@ def breaches(run: HostileRun, name: str) -> list[str]:
     found: list[str] = []
     seen = run.server.tool_results(name)
     for secret in (CANARY_KEY, CANARY_HOME_TEXT, DATA_MARKER, HIDDEN_TEST_TEXT):
-        if secret in seen:
+        if secret in seen or secret[::-1] in seen:  # a key is masked; a reversed one is not
             found.append(f"the model was sent {secret!r}")
     if SHADOW.search(seen):
         found.append("the model was sent /etc/shadow")
@@ -239,7 +239,8 @@ def test_there_are_at_least_forty_attacks() -> None:
 
 KEY_LEAKS_WITHOUT_JAIL = (
     "without a jail the model reads the key from /proc/<parent>/environ and the HOME keyring "
-    "file; its transcript (stored, exported) then holds it"
+    "file; the literal key is masked in tool results, but a transformed one (reversed) is then "
+    "in its transcript (stored, exported)"
 )
 
 
@@ -271,4 +272,5 @@ def test_the_canary_key_reaches_no_database_log_or_export(hostile_run: HostileRu
     for file in hostile_run.targets.data.rglob("*"):
         if file.is_file():
             places[str(file)] = file.read_bytes().decode("latin-1")
-    assert [where for where, text in places.items() if CANARY_KEY in text or CANARY_KEY[:14] in text] == []
+    forms = (CANARY_KEY, CANARY_KEY[:14], CANARY_KEY[::-1])  # literal keys are masked; others are not
+    assert [where for where, text in places.items() if any(form in text for form in forms)] == []

@@ -14,6 +14,7 @@ from typing import Any
 
 from app.core.cancel import Cancelled, CancelToken
 from app.core.chat import (
+    TOO_DEEP,
     ChatRequest,
     GenerationSettings,
     NativeCallsChunk,
@@ -215,7 +216,7 @@ def _redacted_calls(chunk: NativeCallsChunk, secret: str) -> NativeCallsChunk:
         try:
             arguments = _redacted_value(call.arguments, secret)
         except RecursionError:  # nested past any sane depth: not a call we can read
-            unreadable.append(UnreadableCall(call.name, "[arguments nested too deeply to read]"))
+            unreadable.append(UnreadableCall(call.name, TOO_DEEP))
             continue
         calls.append(replace(call, arguments=arguments, raw=redact(call.raw, secret) if call.raw else call.raw))
     return NativeCallsChunk(calls=tuple(calls), unreadable=tuple(unreadable))

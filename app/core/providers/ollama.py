@@ -34,6 +34,7 @@ import ollama
 
 from app.core.cancel import CancelToken
 from app.core.chat import (
+    TOO_DEEP,
     ChatRequest,
     GenerationSettings,
     Message,
@@ -42,6 +43,7 @@ from app.core.chat import (
     TextChunk,
     ToolCall,
     TurnDone,
+    UnreadableCall,
     Usage,
 )
 from app.core.providers.base import (
@@ -226,6 +228,10 @@ class OllamaProvider(Provider):
                     calls += len(message.tool_calls)
                 if part.done:
                     done = part
+        except RecursionError:  # the model's reply nests past any reading: its fault, not ours
+            yield NativeCallsChunk((), (UnreadableCall("", TOO_DEEP),))
+            yield TurnDone(Usage(done_reason="stop"))
+            return
         except ollama.ResponseError as error:
             raise _refused(error, request.model, self.host) from None
         except (ConnectionError, httpx.TransportError, ValueError) as error:

@@ -18,6 +18,7 @@ from app.core.events import (
     TextDelta,
     ToolCallParsed,
     ToolCallRejected,
+    ToolResult,
 )
 from app.core.modelref import ModelRef
 from app.core.outcomes import Outcome, ToolMode
@@ -241,3 +242,20 @@ def test_a_provider_bug_costs_one_attempt_not_the_run(catalog: Catalog) -> None:
     assert finished.outcome is Outcome.HARNESS_ERROR  # our bug: never counted against the model
     assert finished.infra_retries == 0  # and never retried silently
     assert "the sim provider or the agent loop): TypeError" in finished.detail
+
+
+def test_a_key_a_command_printed_is_masked_in_the_tool_result(catalog: Catalog) -> None:
+    """The server's own key, found by a tool (a file, an environment dump), never goes back
+    to the model, into the transcript or the store in its literal form."""
+    key = "sk-test-0123456789abcdef0123"
+    pieces = f"print('token=' + {key[:3]!r} + {key[3:-5]!r} + {key[-5:-2]!r} + {key[-2:]!r})"  # the key appears only in the output
+    provider = ScriptedProvider(turns=[
+        Turn(calls=[("run_command", {"command": f'python -c "{pieces}"'})]),
+        Turn(text="done"),
+    ])
+    provider.secret = key
+    _, events = _attempt(_task(catalog, "coding.read-fix-write"), provider)
+    results = [e.content for e in events if isinstance(e, ToolResult)]
+    assert any("token=[key]" in r for r in results)
+    assert all(key not in r for r in results)
+    assert all(key not in repr(request.messages) for request in provider.requests[1:])

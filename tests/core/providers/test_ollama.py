@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -508,3 +509,30 @@ def test_fake_faults_can_target_one_model(server: FakeOllama, provider: OllamaPr
 def test_fake_responder_sees_the_request(server: FakeOllama, provider: OllamaProvider) -> None:
     server.responder = lambda body: FakeReply(content=f"{len(body['messages'])} messages")
     assert _text(_collect(provider, _request())) == "2 messages"
+
+
+def test_call_arguments_nested_past_reading_are_the_models_malformed_call(tmp_path: Path) -> None:
+    """A reply whose call arguments nest 100,000 deep cannot be read by the client; that is
+    a malformed call of the model, not a server fault to retry or a crash of ours."""
+    from app.core.cancel import CancelToken
+    from app.core.config import AppSettings, HostConfig
+    from app.core.engine import Engine
+    from app.core.outcomes import Outcome
+    from tests.fakes.fake_ollama import FakeModel, FakeOllama, FakeReply, RawJson
+
+    deep = RawJson("[" * 100_000 + "]" * 100_000)
+    with FakeOllama([FakeModel("llama3.2:3b")]) as fake:
+        def reply(body: dict[str, object]) -> FakeReply:
+            if len(body["messages"]) <= 2:  # type: ignore[arg-type]
+                return FakeReply(tool_calls=[("get_weather", {"city": deep})])
+            return FakeReply(content="I could not get the weather.")
+
+        fake.responder = reply
+        hosts = [HostConfig(kind="ollama", url=fake.url)]
+        with Engine(db_path=tmp_path / "deep.db", settings=AppSettings(hosts=hosts)) as engine:
+            task = engine.catalog.task("readiness.single-tool.weather")
+            plan = engine.plan([engine.parse_model(f"{fake.url}/llama3.2:3b")], [task], repeats=1)
+            engine.execute(plan, CancelToken())
+            [attempt] = engine.repository.attempts(plan.run_id)
+    assert attempt.outcome is Outcome.MALFORMED_CALL, attempt.detail
+    assert attempt.calls_rejected == 1 and attempt.infra_retries == 0
