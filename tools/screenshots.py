@@ -174,9 +174,12 @@ def shoot(theme_name: str) -> list[Path]:
     looper = next(r.name for r in compare.verdict.verdict.rows if r.name.startswith("sim:looper"))  # type: ignore[union-attr]
     verifier = next(r.name for r in compare.verdict.verdict.rows if r.name.startswith("sim:verifier"))  # type: ignore[union-attr]
     compare.show_failures(looper)
+    compare.browser.compare_same_task()  # the looper beside models that ended otherwise, turns aligned
+    save(window, "attempts", settle=0.5)
+    compare.browser.clear_beside()
     compare.browser.put_beside()
     compare.browser.focus(verifier, None, failures_only=True)
-    save(window, "attempts", settle=0.5)
+    save(window, "attempts-beside", settle=0.5)
     window.resize(*LARGE)
     compare.browser.clear_beside()
     compare.tabs.setCurrentWidget(compare.by_tier)

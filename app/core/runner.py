@@ -18,6 +18,7 @@ from app.core.modelref import ModelRef
 from app.core.plan import AttemptSettings, AttemptSpec, RunPlan, new_attempt_id, new_run_id
 from app.core.providers.base import ProviderKind
 from app.core.providers.registry import ProviderPool
+from app.core.reports.configurations import describe_settings
 from app.core.tasks.loader import Task
 
 
@@ -62,6 +63,8 @@ def plan_run(
     if not name:
         suites = sorted({t.suite for t in tasks})
         name = f"{', '.join(suites)} × {len(models)} model{'s' if len(models) > 1 else ''}"
+        configurations = sorted({describe_settings(s) for s in settings})
+        name += " · " + (configurations[0] if len(configurations) == 1 else f"{len(configurations)} configurations")
     return RunPlan(run_id=run_id, name=name, created_at=time.time(), attempts=tuple(attempts))
 
 

@@ -43,3 +43,24 @@ def format_rate(value: float | None) -> str:
 
 def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+DIMENSION_WORDS = {
+    "tdd": "Test-driven development",
+    "no_false_positive": "No needless tool call",
+    "wrong_tool_trap": "Wrong-tool trap",
+    "required_choice": "Tool call required",
+    "read_fix_write": "Read, fix, write",
+    "execution_stamina": "Long execution",
+    "server_error": "Server error handling",
+    "read_csv": "Read a CSV file",
+    "parse_json": "Parse JSON",
+}
+
+
+def dimension_label(code: str | None) -> str:
+    """What a task measures, in words: ``wrong_tool_trap`` → "Wrong-tool trap"."""
+    if not code:
+        return ""
+    words = DIMENSION_WORDS.get(code) or code.replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:]

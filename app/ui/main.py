@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -181,5 +181,11 @@ def run_gui(argv: list[str]) -> int:
     window.loading.painted.connect(lambda: QTimer.singleShot(0, loader.load))
     window.show()
     QTimer.singleShot(LOAD_ANYWAY_MS, loader.load)  # a window that is never painted (minimised) loads too
-    exit_code = qt_app.exec()
+    try:
+        exit_code = qt_app.exec()
+    finally:
+        # Delete the window and its children now, in Qt's parent-first order, while the
+        # application lives; left to interpreter exit, wrappers die in any order.
+        window.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     return 1 if loader.failed else exit_code

@@ -146,6 +146,7 @@ class MainWindow(QMainWindow):
         self._connect_pages()
         self.setup_page.set_catalog(engine.catalog)
         self.setup_page.apply_defaults(engine.settings)
+        self.setup_page.set_history_source(engine.repository.attempt_durations)
         if engine.catalog.errors:
             self.statusBar().showMessage(
                 f"{len(engine.catalog.errors)} task file(s) could not be loaded (see the log).", 10000

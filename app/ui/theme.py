@@ -103,6 +103,11 @@ def dim_text_color(palette: QPalette | None = None) -> QColor:
     )
 
 
+def error_text_color(palette: QPalette | None = None) -> QColor:
+    """Red text readable on the window background of either palette."""
+    return QColor("#fca5a5") if is_dark(palette) else QColor("#b91c1c")
+
+
 def contrast_ratio(a: QColor, b: QColor) -> float:
     """WCAG contrast ratio between two colours (1 to 21)."""
 

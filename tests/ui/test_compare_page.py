@@ -63,14 +63,14 @@ def test_cell_lists_attempts_and_two_transcripts_side_by_side(
     assert page.tabs.currentWidget() is browser
     assert len(browser.records) == 2 and {r.model for r in browser.records} == {"sim:prose-only"}
     browser.table.setCurrentCell(1, 0)
-    assert browser.comparison.views[0].attempt_id == browser.records[1].id
+    assert browser.comparison.shown_ids[0] == browser.records[1].id
     kept = browser.records[1].id
     browser.put_beside()
     browser.focus("sim:competent", tasks[0].id)
     # the selected row and the first transcript agree after every filter change; the kept one stays beside
     assert browser.table.currentRow() == 0
-    assert browser.comparison.views[0].attempt_id == browser.records[0].id
-    assert browser.comparison.views[1].attempt_id == kept  # put beside: it stays across filters
+    assert browser.comparison.shown_ids[0] == browser.records[0].id
+    assert browser.comparison.shown_ids[1] == kept  # put beside: it stays across filters
     assert "sim:prose-only" in browser.comparison.headers[1].text()
     assert "sim:competent" in browser.comparison.headers[0].text()
 
@@ -92,3 +92,54 @@ def test_heatmap_and_points_lead_to_attempts(open_window: WindowFactory, tmp_pat
     page.heatmap.pick_cell(1, 1)
     assert page.tabs.currentWidget() is page.browser
     assert [(r.model, r.task_id) for r in page.browser.records] == [("sim:looper", tasks[1].id)]
+
+
+def test_pass_rate_small_multiples_and_heatmap_names_fit(open_window: WindowFactory, tmp_path: Path,
+                                                         settings: AppSettings, qtbot: QtBot) -> None:
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QImage, QPainter
+
+    from app.core.outcomes import ToolMode
+    from app.core.plan import AttemptSettings
+
+    engine = Engine(db_path=tmp_path / "c.db", settings=settings, simulated_pace=0.0)
+    tasks = engine.catalog.tasks("readiness", "basic")[:2] + engine.catalog.tasks("readiness", "protocol")[:2]
+    models = [engine.parse_model(m) for m in ("sim:competent", "sim:looper", "sim:text-caller")]
+    settings_list = [AttemptSettings(tool_mode=ToolMode.RECOVERY), AttemptSettings(tool_mode=ToolMode.NATIVE)]
+    plan = engine.plan(models, tasks, repeats=1, settings=settings_list)
+    engine.execute(plan, CancelToken())
+    window = open_window(engine=engine)
+    window.resize(1280, 720)
+    window.compare_runs([plan.run_id])
+    page = window.compare_page
+    wait_until(lambda: page.data is not None, qtbot)
+    chart = page.by_tier
+    page.tabs.setCurrentWidget(chart)
+    qtbot.wait(50)
+    # one panel per tier, one bar per series in each; names once per row of panels
+    assert len(chart.panels) == 2 and len(chart.bars) == 2 * 6
+    first = chart.panels[0].getAxis("left")._tickLevels[0]  # type: ignore[attr-defined]
+    assert next(name for _, name in first).startswith("sim:competent")
+    assert all(name == "" for _, name in chart.panels[1].getAxis("left")._tickLevels[0])  # type: ignore[attr-defined]
+    # a click on the third bar of the second panel opens that series in that tier
+    panel = chart.panels[1]
+    scene_point = panel.vb.mapViewToScene(QPointF(1.0, 2.0))
+    hit = chart.bar_under(scene_point)
+    assert hit == (1, 2)
+    with qtbot.waitSignal(chart.picked) as picked:
+        chart.picked.emit(chart._filters[hit])
+    assert picked.args[0].tier == chart._groups[1] and picked.args[0].model == chart._series[2]
+
+    heatmap = page.heatmap
+    page.tabs.setCurrentWidget(heatmap)
+    qtbot.wait(50)
+    top = heatmap.plot.getAxis("top")
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    specs = top.generateDrawSpecs(painter)
+    painter.end()
+    drawn = [text for _, _, text in specs[2]]
+    assert drawn and drawn[0].startswith(heatmap.models[0].split(" [")[0])  # the first column is named
+    assert len(drawn) == len(heatmap.models)
+    widest = max(heatmap.fontMetrics().horizontalAdvance(line) for t in drawn for line in t.splitlines())
+    assert heatmap.column_width >= widest

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -52,9 +53,9 @@ def test_history_lists_a_finished_run_and_delete_removes_it_after_confirmation(
     assert _history(window) == ["baseline readiness"]
     model = page.model
     total = 2 * len(_basic_tasks(engine))
-    assert model.index(0, 4).data() == f"{total}/{total}"
-    assert re.fullmatch(r"\d+%", model.index(0, 5).data())
-    assert "sim:competent" in model.index(0, 2).data()
+    assert model.index(0, model.ATTEMPTS).data() == f"{total}/{total}"
+    assert re.fullmatch(r"\d+%", model.index(0, model.PASS_RATE).data())
+    assert "sim:competent" in model.index(0, model.MODELS).data()
 
     asked: list[str] = []
 
@@ -103,7 +104,7 @@ def test_filter_and_open_a_stored_run_read_only(open_window: WindowFactory, engi
     assert not live.cancel_button.isVisible()
     grid = live.grid_model
     tasks = len(_basic_tasks(engine))
-    assert (grid.rowCount(), grid.columnCount()) == (tasks, 2)
+    assert (grid.rowCount(), grid.columnCount()) == (tasks + 1, 2)
     prose_column = [grid.index(r, 1).data() for r in range(tasks)]
     assert "0/1" in prose_column  # the prose-only model fails the tool tasks
     assert live.attempts_model.rowCount() == 2 * tasks
@@ -156,3 +157,30 @@ def test_a_run_left_running_by_a_crash_is_offered_for_resume_at_start(
         page.banner_resume.click()
     assert engine.repository.unfinished_attempts(plan.run_id) == []
     assert engine.repository.run_summary(plan.run_id).status == "finished"
+
+
+def test_runs_that_differ_only_in_mode_are_told_apart(open_window: WindowFactory, engine: Engine, qtbot: QtBot) -> None:
+    from app.core.outcomes import ToolMode
+    from app.core.plan import AttemptSettings
+
+    models, tasks = [engine.parse_model("sim:competent")], _basic_tasks(engine)[:2]
+    named = [engine.plan(models, tasks, repeats=1, name="same name", settings=[AttemptSettings(tool_mode=mode)])
+             for mode in (ToolMode.RECOVERY, ToolMode.NATIVE)]
+    unnamed = [engine.plan(models, tasks, repeats=1, settings=[AttemptSettings(tool_mode=mode)])
+               for mode in (ToolMode.RECOVERY, ToolMode.NATIVE)]
+    for plan in (*named, *unnamed):
+        engine.execute(plan, CancelToken())
+    assert unnamed[0].name != unnamed[1].name and "native" in unnamed[1].name  # default names carry the mode
+    window = open_window(engine=engine)
+    window.show_page(HISTORY)
+    model = window.history_page.model
+    wait_until(lambda: model.rowCount() == 4, qtbot)
+    rows = {model.run_at(r).id: (model.index(r, model.NAME).data(), model.index(r, model.MODE).data())
+            for r in range(model.rowCount())}
+    assert rows[named[0].run_id] == ("same name · recovery", "recovery")
+    assert rows[named[1].run_id] == ("same name · native", "native")
+    assert len({name for name, _ in rows.values()}) == 4
+    assert model.headerData(model.MODE, Qt.Orientation.Horizontal) == "Mode"
+    compare = window.compare_page
+    compare.reload()
+    assert any(compare.runs.item(i).text().startswith("same name · native") for i in range(compare.runs.count()))

@@ -44,9 +44,19 @@ def test_run_from_setup_fills_grid_and_streams_tool_call_cards(
     with qtbot.waitSignal(window.controller.run_finished, timeout=30_000):
         pass
     grid = page.grid_model
-    assert (grid.rowCount(), grid.columnCount()) == (tasks, 2)
+    assert (grid.rowCount(), grid.columnCount()) == (tasks + 1, 2)  # one row per task, then the totals
     cells = [grid.index(r, c).data() for r in range(tasks) for c in range(2)]
     assert all(re.fullmatch(r"[01]/1", text) for text in cells), cells
+    for c in range(2):
+        passed = sum(int(grid.index(r, c).data()[0]) for r in range(tasks))
+        assert grid.index(tasks, c).data() == f"{passed}/{tasks}"
+    assert grid.headerData(tasks, Qt.Orientation.Vertical) == "Total"
+    assert grid.cell_at(grid.index(tasks, 0)) is None
+    # task titles are never cut in the middle: the header elides at the end, the tooltip has all
+    rows = page.grid.verticalHeader()
+    assert rows.textElideMode() == Qt.TextElideMode.ElideRight
+    longest = max((grid.headerData(r, Qt.Orientation.Vertical) for r in range(tasks)), key=len)
+    assert rows.width() >= min(300, rows.fontMetrics().horizontalAdvance(longest))
     assert page.progress.value() == page.progress.maximum() == 2 * tasks
     assert f"Finished: {2 * tasks} of {2 * tasks}" in page.status.text()
 

@@ -105,3 +105,25 @@ def test_a_sweep_gives_each_settings_cell_its_own_column() -> None:
     assert state.by_cell[("a", "sim:competent · temperature 0")] == [specs[2].attempt_id]
     # one settings cell per model: the column is just the model
     assert RunState(RUN, "plain", specs[:2], {}, live=True).models == ["sim:competent"]
+
+
+def test_time_left_follows_measured_attempt_durations() -> None:
+    """Four attempts of 5 s, running four at once (as demo models do): when the first finishes
+    the run is nearly over, and the estimate says so (elapsed/done × left would say 15 s)."""
+    specs = [_spec(i, f"t{i}") for i in range(4)]
+    state = RunState(RUN, "demo", specs, {}, live=True)
+    ids = [s.attempt_id for s in specs]
+    started = [RunStarted(run_id=RUN, total_attempts=4, pending_attempts=4, at=100.0)]
+    started += [AttemptStarted(run_id=RUN, attempt_id=i, model=MODEL.label, task_id=f"t{n}", repeat=0, try_number=1,
+                               tool_mode="recovery", messages=(), tools=(), at=100.0) for n, i in enumerate(ids)]
+    state.apply(started)
+    assert state.eta_seconds(now=101.0) is None  # nothing measured yet
+    first = AttemptFinished(run_id=RUN, attempt_id=ids[0], outcome=Outcome.PASSED, score=1.0, detail="", checks=(),
+                            stats=AttemptStats(), at=105.0)
+    state.apply([first])
+    eta = state.eta_seconds(now=105.0)
+    assert eta is not None and eta < 1.0
+    seeded = RunState(RUN, "demo", specs, {}, live=True)
+    seeded.prior_attempt_s = 5.0  # from stored runs: known before anything finishes
+    seeded.apply(started)
+    assert seeded.eta_seconds(now=100.0) == 5.0

@@ -108,3 +108,26 @@ def test_find_budget_ceilings_runs_and_labels_failures(open_window: WindowFactor
     assert all(d.ceiling is Ceiling.CAPABILITY for d in ceilings if d.model == "sim:looper")
     assert view.ceiling_table.rowCount() == len(ceilings)
     assert ("sim:looper", "turns") in view.ceiling_chart.lines and ("sim:looper", "tokens") in view.ceiling_chart.lines
+
+
+def test_sweep_dialog_hints_before_errors_and_never_uses_placeholders(open_window: WindowFactory, qtbot: QtBot) -> None:
+    window = open_window()
+    choose(window, ("competent",), repeats=3)
+    dialog = window.setup_page.sweep_dialog()
+    qtbot.addWidget(dialog)
+    # nothing typed yet: a neutral hint, not a red error
+    assert "Tick a factor" in dialog.reason.text() and "color" not in dialog.reason.styleSheet()
+    assert not dialog.start.isEnabled()
+    row = dialog.rows[Factor.TEMPERATURE]
+    assert row.values.text() == "" and row.values.placeholderText()
+    row.enabled.setChecked(True)  # the suggestions fill in, selected: typing replaces them
+    assert row.values.selectedText() == row.values.text() != ""
+    row.values.setFocus()
+    qtbot.keyClicks(row.values, "0.2")
+    assert row.values.text() == "0.2" and row.parsed() == [0.2]
+    assert dialog.start.isEnabled()
+    other = dialog.rows[Factor.THINKING]  # unticked rows give nothing, whatever their placeholder
+    assert Factor.THINKING not in dialog.spec().factors
+    other.enabled.setChecked(True)
+    other.values.setText("sometimes")  # a typed mistake is an error, in red
+    assert "color" in dialog.reason.styleSheet() and not dialog.start.isEnabled()

@@ -60,7 +60,7 @@ def test_a_finished_run_shows_its_verdict_and_is_ticked_on_compare(open_window: 
     assert window.stack.currentIndex() == COMPARE
     assert {r.model for r in page.browser.records} == {"sim:looper"}
     assert all(r.outcome is not None and not r.outcome.is_pass for r in page.browser.records)
-    assert page.browser.comparison.views[0].attempt_id == page.browser.records[0].id
+    assert page.browser.comparison.shown_ids[0] == page.browser.records[0].id
 
 
 def test_history_compares_selected_runs_and_enter_opens_one(open_window: WindowFactory, tmp_path: Path,
@@ -170,7 +170,7 @@ def test_selected_row_and_transcript_never_disagree(open_window: WindowFactory, 
 
     def agree() -> bool:
         row = browser.table.currentRow()
-        return 0 <= row < len(browser.records) and browser.comparison.views[0].attempt_id == browser.records[row].id
+        return 0 <= row < len(browser.records) and browser.comparison.shown_ids[0] == browser.records[row].id
 
     assert agree()
     browser.table.setCurrentCell(3, 0)

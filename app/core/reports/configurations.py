@@ -40,6 +40,15 @@ _FIELDS: list[tuple[str, str, Callable[[AttemptSettings], str]]] = [
 ]
 
 
+def describe_settings(settings: AttemptSettings) -> str:
+    """The tool mode, then each setting that is not the default: "native · temp 0.2"."""
+    default = AttemptSettings()
+    parts = [read(settings) for name, _, read in _FIELDS if name == "tool mode"]
+    parts += [prefix + read(settings) for name, prefix, read in _FIELDS
+              if name != "tool mode" and read(settings) != read(default)]
+    return " · ".join(parts)
+
+
 def setting_differences(settings: Mapping[str, AttemptSettings]) -> list[SettingDifference]:
     """The settings whose values differ between the given configurations, in a fixed order."""
     differences = []

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
+from app.core.estimate import DurationHistory
 from app.core.outcomes import Outcome
 from app.core.plan import AttemptSettings
 from app.core.serialization import build_dataclass
@@ -35,6 +36,27 @@ class BrowsingQueries:
         with self._db.sessions() as session:
             blobs = _settings_json_by_key(session, list(run_ids))
         return {key: build_dataclass(AttemptSettings, json.loads(blob)) for key, blob in blobs.items()}
+
+    def attempt_durations(self) -> DurationHistory:
+        """Mean wall-clock seconds of the attempts that ran to a verdict, by model × task and by
+        model (one grouped read over finished attempts)."""
+        not_counted = [o.value for o in Outcome if not o.counts_in_score]
+        with self._db.sessions() as session:
+            rows = session.execute(
+                select(ModelRow.label, TaskRow.task_id, func.sum(AttemptRow.wall_s), func.count())
+                .join(ModelRow, ModelRow.id == AttemptRow.model_id)
+                .join(TaskRow, TaskRow.id == AttemptRow.task_row_id)
+                .where(AttemptRow.status == "done", AttemptRow.wall_s.is_not(None),
+                       AttemptRow.outcome.not_in(not_counted))
+                .group_by(AttemptRow.model_id, AttemptRow.task_row_id)
+            ).all()
+        by_task: dict[tuple[str, str], float] = {}
+        totals: dict[str, tuple[float, int]] = {}
+        for label, task_id, seconds, count in rows:
+            by_task[(label, task_id)] = float(seconds or 0.0) / count
+            total, n = totals.get(label, (0.0, 0))
+            totals[label] = (total + float(seconds or 0.0), n + int(count))
+        return DurationHistory(by_task, {label: total / n for label, (total, n) in totals.items() if n})
 
     def method_notes(self, run_ids: list[str] | tuple[str, ...] | Any) -> dict[str, str]:
         """What a reader needs to judge the numbers: settings, digests, task hashes, versions."""

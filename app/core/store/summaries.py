@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from app.core.store.models import CellTotalRow, ModelRow, RunRow, TaskRow
+from app.core.plan import AttemptSettings
+from app.core.reports.configurations import describe_settings
+from app.core.serialization import build_dataclass
+from app.core.store.models import AttemptRow, CellTotalRow, ModelRow, RunRow, TaskRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +30,7 @@ class RunSummary:
     attempts_done: int
     passed: int
     scored: int
+    configurations: tuple[str, ...] = ()  # how the attempts were run: "recovery", "native · temp 0"…
 
     @property
     def pass_rate(self) -> float | None:
@@ -68,6 +73,7 @@ def run_summaries_of(session: Session, runs: Sequence[RunRow]) -> list[RunSummar
     wanted_tasks: set[int] = set().union(*task_ids.values())
     labels = {i: label for i, label in session.execute(select(ModelRow.id, ModelRow.label).where(ModelRow.id.in_(wanted_models)))}
     suites = {i: suite for i, suite in session.execute(select(TaskRow.id, TaskRow.suite).where(TaskRow.id.in_(wanted_tasks)))}
+    configurations = _configurations(session, [r.id for r in runs])
     result = []
     for run in runs:
         c = counts.get(run.id)
@@ -84,9 +90,29 @@ def run_summaries_of(session: Session, runs: Sequence[RunRow]) -> list[RunSummar
                 attempts_done=int(c.done or 0) if c else 0,
                 passed=int(c.passed or 0) if c else 0,
                 scored=int(c.scored or 0) if c else 0,
+                configurations=configurations.get(run.id, ()),
             )
         )
     return result
+
+
+def _configurations(session: Session, run_ids: list[str]) -> dict[str, tuple[str, ...]]:
+    """Each run's ways of running attempts, described; one settings row read per distinct key."""
+    pairs = session.execute(
+        select(CellTotalRow.run_id, CellTotalRow.settings_key)
+        .where(CellTotalRow.run_id.in_(run_ids), CellTotalRow.total > 0)
+        .distinct()
+    ).all()
+    described: dict[str, str] = {}
+    for key in {key for _, key in pairs}:
+        blob = session.scalar(select(AttemptRow.settings_json).where(AttemptRow.settings_key == key).limit(1))
+        if blob is not None:
+            described[key] = describe_settings(build_dataclass(AttemptSettings, json.loads(blob)))
+    by_run: dict[str, set[str]] = {}
+    for run_id, key in pairs:
+        if key in described:
+            by_run.setdefault(run_id, set()).add(described[key])
+    return {run_id: tuple(sorted(names)) for run_id, names in by_run.items()}
 
 
 def _ids(concatenated: str | None) -> set[int]:

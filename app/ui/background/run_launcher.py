@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QWidget
 from app.core.cloud_notice import cloud_attempts, is_cloud
 from app.core.config import save_settings
 from app.core.engine import Engine
+from app.core.estimate import PlannedAttempt, prior_attempt_seconds
 from app.core.modelref import ModelRef
 from app.core.plan import RunPlan
 from app.core.providers.base import ProviderKind
@@ -74,6 +75,9 @@ class RunLauncher(QObject):
                 digests={ref: m.digest for m, ref in refs.items()},
             )
             state = RunState(plan.run_id, plan.name, plan.attempts, self._titles(), live=True)
+            planned = [PlannedAttempt(a.model.label, a.task_id, a.model.provider is ProviderKind.SIMULATED)
+                       for a in plan.attempts]
+            state.prior_attempt_s = prior_attempt_seconds(planned, self._engine.repository.attempt_durations())
             return plan, state, False
 
         return self._start("Start run", work, self._on_launch_ready)

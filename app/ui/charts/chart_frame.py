@@ -37,7 +37,11 @@ class ChartFrame(QWidget):
         super().__init__(parent)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(None)
-        self.plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0, title=title)
+        # A scrolling chart keeps its title above the scroll area, where it is always in view.
+        self.plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0, title=None if scrollable else title)
+        self.title = QLabel(f"<b>{title}</b>")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title.setVisible(scrollable)
         self.plot.hideButtons()  # no stray auto-range button
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setMenuEnabled(False)
@@ -60,6 +64,7 @@ class ChartFrame(QWidget):
         self.stack.addWidget(self._plot_page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.title)
         layout.addWidget(self.stack)
         self._palette_changed = False
         self._style_axes()

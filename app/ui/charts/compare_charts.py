@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QLabel, QWidget
 
@@ -88,18 +88,134 @@ class _RateBars(ChartFrame):
         self.show_plot()
 
 
-class PassRateByTier(_RateBars):
+PANELS_PER_ROW = 4
+
+
+class PassRateByTier(ChartFrame):
+    """Small multiples: one panel per tier, one horizontal bar per series in every panel (the
+    names once, on the left of each row of panels), whiskers for the 95% interval and "not run"
+    where a series has no scored attempt in that tier. Hover a bar for its numbers; click it
+    for its attempts (series + tier)."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Pass rate by tier (95% interval)", parent)
+        super().__init__("Pass rate by tier (95% interval)", parent, legend=False, scrollable=True)
+        self.plot.invertY(True)
+        self.panels: list[pg.PlotItem] = [self.plot]
+        self.bars: list[pg.BarGraphItem] = []
+        self._series: list[str] = []
+        self._groups: list[str] = []
+        self._rates: dict[tuple[int, int], Rate] = {}
+        self._filters: dict[tuple[int, int], MarkFilter] = {}
+        self.graphics.scene().sigMouseClicked.connect(self._on_click)
+        self.graphics.scene().sigMouseMoved.connect(self._on_move)
 
     def show_data(self, data: ReportData) -> None:
         tiers = sorted({t for m in data.models for t in m.by_tier})
         if not tiers:
             self.show_empty("No agent task was scored in the ticked runs (one-shot code tasks are the code score).")
             return
-        filters = {(g, s): MarkFilter(model=m.model, tier=t)
-                   for s, m in enumerate(data.models) for g, t in enumerate(tiers)}
-        self._draw(tiers, [(m.model, [m.by_tier.get(t) for t in tiers]) for m in data.models], filters)
+        self._groups = tiers
+        self._series = [m.model for m in data.models]
+        self._filters = {(g, s): MarkFilter(model=m.model, tier=t)
+                         for s, m in enumerate(data.models) for g, t in enumerate(tiers)}
+        self._rates = {(g, s): rate for s, m in enumerate(data.models) for g, t in enumerate(tiers)
+                       if (rate := m.by_tier.get(t)) is not None and rate.scored}
+        self._layout_panels(len(tiers))
+        self.bars = []
+        colour = self.text_colour()
+        names = [_short(name, 34) for name in self._series]
+        for g, (panel, tier) in enumerate(zip(self.panels, tiers, strict=True)):
+            panel.clear()
+            panel.setTitle(tier, color=colour.name())
+            for s in range(len(self._series)):
+                rate = self._rates.get((g, s))
+                value = 100 * (rate.value or 0.0) if rate else 0.0
+                bar = pg.BarGraphItem(x0=[0], y=[s], width=[value], height=0.7, brush=series_colour(s),
+                                      pen=pg.mkPen(None))
+                panel.addItem(bar)
+                self.bars.append(bar)
+                if rate is None:
+                    label = pg.TextItem(NOT_RUN, color=colour, anchor=(0, 0.5))
+                    label.setPos(2, s)
+                    panel.addItem(label)
+                    continue
+                low, high = rate.interval
+                panel.addItem(pg.ErrorBarItem(x=np.array([value]), y=np.array([s]), left=np.array([value - 100 * low]),
+                                              right=np.array([100 * high - value]), beam=0.3, pen=pg.mkPen(colour)))
+            first_in_row = g % PANELS_PER_ROW == 0
+            panel.getAxis("left").setTicks([[(s, names[s] if first_in_row else "") for s in range(len(names))]])
+            panel.getAxis("left").setWidth(None if first_in_row else 6)
+            panel.setXRange(0, 104, padding=0)
+            panel.setYRange(-0.6, len(self._series) - 0.4, padding=0)
+            panel.setLabel("bottom", "pass %")
+        rows = -(-len(tiers) // PANELS_PER_ROW)
+        line = self.fontMetrics().height() + 6
+        self.graphics.setMinimumHeight(rows * (len(self._series) * line + 4 * line))
+        self.show_plot()
+
+    def _layout_panels(self, count: int) -> None:
+        """``count`` panels, at most PANELS_PER_ROW to a row; the first is the frame's own plot."""
+        layout = self.graphics.ci
+        for panel in self.panels[1:]:
+            layout.removeItem(panel)
+        self.panels = [self.plot]
+        for index in range(1, count):
+            panel = layout.addPlot(row=index // PANELS_PER_ROW, col=index % PANELS_PER_ROW)
+            self._prepare_panel(panel)
+            self.panels.append(panel)
+        used = min(count, PANELS_PER_ROW)
+        for col in range(PANELS_PER_ROW):
+            layout.layout.setColumnStretchFactor(col, 1 if col < used else 0)
+
+    def _prepare_panel(self, panel: pg.PlotItem) -> None:
+        panel.hideButtons()
+        panel.setMouseEnabled(x=False, y=False)
+        panel.setMenuEnabled(False)
+        panel.invertY(True)
+        colour = self.text_colour()
+        font = QFont(self.font())
+        font.setPointSizeF(max(9.0, font.pointSizeF()))
+        for name in ("left", "bottom"):
+            axis = panel.getAxis(name)
+            axis.setPen(pg.mkPen(colour))
+            axis.setTextPen(pg.mkPen(colour))
+            axis.setStyle(tickFont=font)
+            axis.label.setDefaultTextColor(colour)
+
+    def _style_axes(self) -> None:
+        super()._style_axes()
+        for panel in getattr(self, "panels", [])[1:]:
+            self._prepare_panel(panel)
+
+    def bar_under(self, scene_pos: QPointF) -> tuple[int, int] | None:
+        """(tier, series) of the bar under a scene position."""
+        for g, panel in enumerate(self.panels[: len(self._groups)]):
+            if panel.vb.sceneBoundingRect().contains(scene_pos):
+                point = panel.vb.mapSceneToView(scene_pos)
+                s = round(point.y())
+                if 0 <= s < len(self._series) and point.x() >= 0:
+                    return g, s
+        return None
+
+    def _on_click(self, event: object) -> None:
+        hit = self.bar_under(event.scenePos())  # type: ignore[attr-defined]
+        if hit is not None and hit in self._filters:
+            self.picked.emit(self._filters[hit])
+
+    def _on_move(self, position: QPointF) -> None:
+        hit = self.bar_under(position)
+        if hit is None:
+            self.graphics.setToolTip("")
+            return
+        rate = self._rates.get(hit)
+        name, tier = self._series[hit[1]], self._groups[hit[0]]
+        if rate is None:
+            self.graphics.setToolTip(f"{name} · {tier}: not run")
+            return
+        low, high = rate.interval
+        self.graphics.setToolTip(f"{name} · {tier}: {rate.passed} of {rate.scored} passed "
+                                 f"({100 * (rate.value or 0):.0f}%, 95% CI {100 * low:.0f}–{100 * high:.0f}%). "
+                                 "Click to read them.")
 
 
 class RawVsHarness(_RateBars):
@@ -257,8 +373,8 @@ class AgentVsCode(_Scatter):
             return
         self._draw(points, [m.model for m in data.models])
         self.plot.addItem(pg.PlotDataItem([0, 100], [0, 100], pen=pg.mkPen(self.text_colour(), style=Qt.PenStyle.DashLine)))
-        self.plot.setXRange(0, 103, padding=0)
-        self.plot.setYRange(0, 105, padding=0)
+        self.plot.setXRange(-4, 104, padding=0)  # points at 0 or 100 % whole, not cut by the axes
+        self.plot.setYRange(-4, 106, padding=0)
 
 
 class ScoreVsSpeed(_Scatter):
@@ -285,6 +401,7 @@ class TaskHeatmap(ChartFrame):
         self.plot.invertY(True)
         self.models: list[str] = []
         self.tasks: list[str] = []
+        self.column_width = 70
         self.matrix = np.zeros((0, 0))
         self.values: list[pg.TextItem] = []
         self.image.mouseClickEvent = self._on_click  # type: ignore[method-assign]
@@ -322,17 +439,21 @@ class TaskHeatmap(ChartFrame):
         for (x, y), share in np.ndenumerate(matrix):
             colours[x, y] = (156, 163, 175, 255) if np.isnan(share) else _diverging(float(share))
         self.image.setImage(colours, levels=None)
-        # Names alternate between two lines so neighbours never run into each other.
+        # Each name on at most two lines (model, then configuration) in a column wide enough for
+        # it, so no name runs into its neighbour or past the edge.
         self.plot.showAxis("top")
         self.plot.hideAxis("bottom")
-        bottom = self.plot.getAxis("top")
-        bottom.setTicks([[(i + 0.5, m if i % 2 else m + "\n") for i, m in enumerate(self.models)]])
-        bottom.setHeight(2 * self.fontMetrics().height() + 14)
+        top = self.plot.getAxis("top")
+        names = [column_name(m) for m in self.models]
+        top.setTicks([[(i + 0.5, name) for i, name in enumerate(names)]])
+        top.setStyle(hideOverlappingLabels=False)
+        top.setHeight(2 * self.fontMetrics().height() + 14)
         self.plot.getAxis("left").setTicks([[(i + 0.5, _short(data.title(t))) for i, t in enumerate(self.tasks)]])
         row = self.fontMetrics().height() + 8
-        widest = max(self.fontMetrics().horizontalAdvance(m) for m in self.models)
+        widest = max(self.fontMetrics().horizontalAdvance(line) for name in names for line in name.splitlines())
+        self.column_width = max(70, widest + 16)
         self.graphics.setMinimumHeight(len(self.tasks) * row + 2 * row + 70)
-        self.graphics.setMinimumWidth(300 + len(self.models) * max(70, widest // 2 + 12))
+        self.graphics.setMinimumWidth(320 + len(self.models) * self.column_width)
         self.plot.setXRange(0, len(self.models), padding=0)
         self.plot.setYRange(0, len(self.tasks), padding=0)
         self.show_plot()
@@ -363,6 +484,13 @@ def _diverging(share: float) -> tuple[int, int, int, int]:
     a, b, t = (low, mid, share * 2) if share <= 0.5 else (mid, high, share * 2 - 1)
     r, g, bl = (round(a[i] + (b[i] - a[i]) * t) for i in range(3))
     return (r, g, bl, 255)
+
+
+def column_name(series: str) -> str:
+    """``host/model [configuration]`` as two lines: the model's short name, then the configuration."""
+    model, _, configuration = series.partition(" [")
+    model = model if model.startswith("sim:") else model.rsplit("/", 1)[-1]
+    return f"{model}\n[{configuration}" if configuration else model
 
 
 def _short(text: str, limit: int = 38) -> str:

@@ -25,6 +25,7 @@ from app.core.providers.base import ModelInfo
 from app.core.tasks.loader import Task
 from app.core.tuning.factors import Factor
 from app.core.tuning.sweep import MIN_REPEATS, SweepCell, SweepError, SweepSpec
+from app.ui import theme
 from app.ui.formatting import plural
 
 SUGGESTED_VALUES = {
@@ -47,18 +48,30 @@ class SweepRequest:
 
 
 class FactorRow:
-    """A factor's checkbox and the values to try, typed as a comma-separated list."""
+    """A factor's checkbox and the values to try, typed as a comma-separated list.
+
+    The field starts empty, with the suggested values as placeholder text only. Ticking the
+    factor fills in the suggestions, selected, so whatever the user types replaces them."""
 
     def __init__(self, factor: Factor) -> None:
         self.factor = factor
         self.enabled = QCheckBox(factor.caption.capitalize())
-        self.values = QLineEdit(SUGGESTED_VALUES[factor])
-        self.values.setPlaceholderText(factor.hint)
+        self.values = QLineEdit()
+        self.values.setPlaceholderText(f"e.g. {SUGGESTED_VALUES[factor]}")
         self.values.setToolTip(f"Values to try, separated by commas: {factor.hint}")
         self.values.setEnabled(False)
-        self.enabled.toggled.connect(self.values.setEnabled)
+        self.enabled.toggled.connect(self._on_toggled)
+
+    @Slot(bool)
+    def _on_toggled(self, on: bool) -> None:
+        self.values.setEnabled(on)
+        if on and not self.values.text().strip():
+            self.values.setText(SUGGESTED_VALUES[self.factor])
+            self.values.selectAll()
+            self.values.setFocus()
 
     def parsed(self) -> list[object]:
+        """Only what is in the field: never the placeholder."""
         return [self.factor.parse(v) for v in self.values.text().split(",") if v.strip()]
 
 
@@ -126,7 +139,6 @@ class SweepDialog(QDialog):
         self.summary.setFont(font)
         self.reason = QLabel()
         self.reason.setWordWrap(True)
-        self.reason.setStyleSheet("color: #b91c1c;")
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.start = self.buttons.addButton("Start sweep", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -151,6 +163,10 @@ class SweepDialog(QDialog):
 
     def cell_list(self) -> list[SweepCell]:
         return self.spec().cells()
+
+    def is_incomplete(self) -> bool:
+        """Nothing chosen yet (no factor ticked): a hint, not an error."""
+        return bool(self._models and self._tasks) and not any(r.enabled.isChecked() for r in self.rows.values())
 
     def blocking_reason(self) -> str:
         if not self._models:
@@ -180,6 +196,11 @@ class SweepDialog(QDialog):
                 f"{plural(len(cells), 'cell')} × {plural(len(self._tasks), 'task')} × {plural(runs, 'run')} "
                 f"= {plural(len(cells) * len(self._tasks) * runs, 'attempt')}"
             )
-        self.reason.setText(reason)
+        if self.is_incomplete():
+            self.reason.setText("Tick a factor to vary, and the values to try.")
+            self.reason.setStyleSheet("")
+        else:
+            self.reason.setText(reason)
+            self.reason.setStyleSheet(f"color: {theme.error_text_color(self.palette()).name()};" if reason else "")
         self.start.setEnabled(not reason)
         self.start.setToolTip(reason or "Store the sweep and run it")

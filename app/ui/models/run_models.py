@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont
 
 from app.core.outcomes import Outcome
 from app.ui import theme
@@ -39,7 +40,10 @@ def outcome_label(state: AttemptState) -> str:
 
 
 class RunGridModel(QAbstractTableModel):
-    """Rows are tasks, columns are models; a cell reads ``k/n`` (passes of scored attempts)."""
+    """Rows are tasks, columns are models; a cell reads ``k/n`` (passes of scored attempts).
+    A last row totals each model's column."""
+
+    TOTAL = "Total"
 
     def __init__(self) -> None:
         super().__init__()
@@ -51,13 +55,19 @@ class RunGridModel(QAbstractTableModel):
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() or self._state is None else len(self._state.tasks)
+        if parent.isValid() or self._state is None or not self._state.tasks:
+            return 0
+        return len(self._state.tasks) + 1
+
+    def is_total_row(self, row: int) -> bool:
+        return self._state is not None and row == len(self._state.tasks)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() or self._state is None else len(self._state.models)
 
     def cell_at(self, index: Index) -> Cell | None:
-        if self._state is None or not index.isValid():
+        """The task × model of a cell; None for the totals row."""
+        if self._state is None or not index.isValid() or self.is_total_row(index.row()):
             return None
         return (self._state.tasks[index.row()], self._state.models[index.column()])
 
@@ -66,12 +76,45 @@ class RunGridModel(QAbstractTableModel):
             return
         rows = {t: i for i, t in enumerate(self._state.tasks)}
         cols = {m: i for i, m in enumerate(self._state.models)}
+        changed: set[int] = set()
         for task, model in cells:
             if task in rows and model in cols:
                 index = self.index(rows[task], cols[model])
                 self.dataChanged.emit(index, index)
+                changed.add(cols[model])
+        total_row = len(self._state.tasks)
+        for column in changed:
+            index = self.index(total_row, column)
+            self.dataChanged.emit(index, index)
+
+    def _column_attempts(self, column: int) -> list[AttemptState]:
+        assert self._state is not None
+        model = self._state.models[column]
+        return [a for task in self._state.tasks for a in self._state.cell_outcomes((task, model))]
+
+    def _total(self, index: Index, role: int) -> Any:
+        attempts = self._column_attempts(index.column())
+        scored = [a.outcome for a in attempts if a.outcome is not None and a.outcome.counts_in_score]
+        passed = sum(1 for o in scored if o is Outcome.PASSED)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{passed}/{len(scored)}" if scored else "·"
+        if role == Qt.ItemDataRole.FontRole:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return theme.pass_share_color(passed / len(scored)) if scored else None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return Qt.AlignmentFlag.AlignCenter
+        if role == Qt.ItemDataRole.ToolTipRole:
+            share = f" ({100 * passed / len(scored):.0f}%)" if scored else ""
+            return f"{self._state.models[index.column()] if self._state else ''}: {passed} of {len(scored)} " \
+                   f"scored attempts passed{share}; {len(attempts) - len(scored)} not finished or not scored"
+        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if self._state is not None and index.isValid() and self.is_total_row(index.row()):
+            return self._total(index, role)
         cell = self.cell_at(index)
         if cell is None or self._state is None:
             return None
@@ -113,6 +156,11 @@ class RunGridModel(QAbstractTableModel):
                 return header_model_name(label)
             if role == Qt.ItemDataRole.ToolTipRole:
                 return label
+        if orientation == Qt.Orientation.Vertical and self.is_total_row(section):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return self.TOTAL
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return "Every task of the model's column"
         if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._state.tasks):
             task = self._state.tasks[section]
             if role == Qt.ItemDataRole.DisplayRole:

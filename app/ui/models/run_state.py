@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
+from app.core.estimate import RemainingTime
 from app.core.events import (
     AssistantTurn,
     AttemptEvent,
@@ -114,8 +115,8 @@ class RunState:
         self.cancelled = False
         self._seq = 0
         self._latest: str | None = None
-        self._clock_start: float | None = None
-        self._done_at_start = 0
+        self._clock: RemainingTime | None = None
+        self.prior_attempt_s: float | None = None  # mean seconds per attempt from stored runs, if any
 
     # ---- progress -------------------------------------------------------------------
 
@@ -128,14 +129,11 @@ class RunState:
         return sum(1 for a in self.attempts.values() if a.status is AttemptStatus.RUNNING)
 
     def eta_seconds(self, now: float | None = None) -> float | None:
-        """Seconds left at the pace of this session, or None before the first result."""
-        if self._clock_start is None or self.finished:
+        """Seconds left from the attempt durations measured in this session (seeded by earlier
+        runs' durations when known), or None before any duration is known."""
+        if self._clock is None or self.finished:
             return None
-        done_here = self.done - self._done_at_start
-        if done_here <= 0:
-            return None
-        elapsed = (now if now is not None else time.monotonic()) - self._clock_start
-        return elapsed / done_here * (self.total - self.done)
+        return self._clock.remaining_s(now if now is not None else time.time())
 
     def cell_outcomes(self, cell: Cell) -> list[AttemptState]:
         return [self.attempts[i] for i in self.by_cell.get(cell, [])]
@@ -178,8 +176,7 @@ class RunState:
             if isinstance(event, AttemptEvent):
                 self._apply_attempt_event(event, changes)
             elif isinstance(event, RunStarted):
-                self._clock_start = time.monotonic()
-                self._done_at_start = self.done
+                self._clock = RemainingTime(self.total, self.done, prior_s=self.prior_attempt_s)
                 self.finished = False
                 changes.progress = True
             elif isinstance(event, RunFinished):
@@ -205,6 +202,8 @@ class RunState:
             state.started_seq = self._seq
             self._latest = state.attempt_id
             state.status = AttemptStatus.RUNNING
+            if self._clock is not None:
+                self._clock.started(state.attempt_id, event.at)
             state.outcome = None
             state.events = []  # a retry voids the earlier try
             changes.events.pop(state.attempt_id, None)
@@ -218,6 +217,8 @@ class RunState:
             )
             if event.outcome is Outcome.CANCELLED:
                 state.outcome = Outcome.CANCELLED
+            if self._clock is not None:
+                self._clock.finished(state.attempt_id, event.at, counted=event.outcome is not Outcome.CANCELLED)
             changes.attempts.add(state.attempt_id)
             changes.cells.add(state.cell)
             changes.progress = True

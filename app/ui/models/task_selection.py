@@ -10,7 +10,7 @@ from PySide6.QtGui import QStandardItem, QStandardItemModel
 
 from app.core.providers.base import HostStatus, ModelInfo
 from app.core.tasks.loader import Catalog, Task
-from app.ui.formatting import plural
+from app.ui.formatting import dimension_label, plural
 
 Index = QModelIndex | QPersistentModelIndex
 TASK_ROLE = Qt.ItemDataRole.UserRole + 20
@@ -55,7 +55,7 @@ class TaskSelectionModel(QStandardItemModel):
                     item.setCheckable(True)
                     item.setEditable(False)
                     item.setCheckState(Checked if suite.id in checked_suites else Unchecked)
-                    dimension = QStandardItem(task.spec.dimension or "")
+                    dimension = QStandardItem(dimension_label(task.spec.dimension))
                     dimension.setEditable(False)
                     tier_item.appendRow([item, dimension])
                 suite_item.appendRow([tier_item, _blank()])

@@ -37,6 +37,7 @@ from app.ui.charts.compare_charts import (
     save_chart,
 )
 from app.ui.charts.tuning_view import TuningView
+from app.ui.models.history_model import describe_configurations, display_names
 from app.ui.transcripts.attempt_browser import AttemptBrowser
 from app.ui.widgets.unjudged_banner import UnjudgedBanner
 from app.ui.widgets.verdict_panel import VerdictPanel
@@ -60,6 +61,7 @@ class ComparePage(QWidget):
         self._failures_pending: str | None = None
 
         self.runs = QListWidget()
+        self.runs.setTextElideMode(Qt.TextElideMode.ElideRight)  # the tooltip has the whole name
         self.runs.itemChanged.connect(self._on_runs_changed)
         hint = QLabel("Tick one or more runs to compare their models.")
         hint.setWordWrap(True)
@@ -114,21 +116,27 @@ class ComparePage(QWidget):
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 4)
-        splitter.setSizes([200, 1000])
+        splitter.setSizes([270, 1000])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._show_nothing_ticked()
 
     @Slot(int)
     def _on_tab_changed(self, _index: int) -> None:
-        """Transcripts get the full height: the verdict folds to its one line while they show."""
-        reading = self.tabs.currentWidget() is self.browser
+        """Transcripts and the tuning view get the full height: the verdict folds to its
+        recommendation while they show."""
+        reading = self.tabs.currentWidget() in (self.browser, self.tuning)
         self.verdict.set_folded(reading)
-        QTimer.singleShot(0, self, self._fit_verdict)  # once the folded layout has its new size
+        self._fit_verdict()
+        QTimer.singleShot(0, self, self._fit_verdict)  # again once the folded layout has its new size
 
     def _fit_verdict(self) -> None:
+        """Folded, the verdict is held to its one line so the transcripts get every other pixel."""
         total = max(1, self.right_split.height())
-        wanted = min(self.verdict.sizeHint().height(), int(total * 0.45))
+        if self.verdict.folded:
+            wanted = self.verdict.folded_height(self.right_split.width())
+        else:
+            wanted = min(self.verdict.sizeHint().height(), int(total * 0.45))
         self.right_split.setSizes([wanted, total - wanted])
 
     def _charts(self) -> tuple[PassRateByTier, FailureModes, AgentVsCode, ScoreVsSpeed, RawVsHarness, TaskHeatmap]:
@@ -159,11 +167,13 @@ class ComparePage(QWidget):
         ticked = set(self.selected_run_ids())
         self.runs.blockSignals(True)
         self.runs.clear()
-        for run in self._engine.repository.list_runs(limit=500):
+        runs = self._engine.repository.list_runs(limit=500)
+        names = display_names(runs)
+        for run in runs:
             rate = "—" if run.pass_rate is None else f"{100 * run.pass_rate:.0f}%"
-            item = QListWidgetItem(f"{run.name}  ·  {run.attempts_done}/{run.attempts_total}  ·  {rate}")
+            item = QListWidgetItem(f"{names[run.id]}  ·  {run.attempts_done}/{run.attempts_total}  ·  {rate}")
             item.setData(RUN_ID_ROLE, run.id)
-            item.setToolTip(f"{run.id}\n{', '.join(run.models)}")
+            item.setToolTip(f"{names[run.id]}\n{describe_configurations(run)} · {', '.join(run.models)}\n{run.id}")
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if run.id in ticked else Qt.CheckState.Unchecked)
             self.runs.addItem(item)

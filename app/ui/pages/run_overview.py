@@ -33,6 +33,9 @@ def titled(label: QLabel | str, widget: QWidget) -> QWidget:
     return box
 
 
+MAX_TITLE_WIDTH = 300
+
+
 class RunOverview(QSplitter):
     """Lays out the grid and the attempt table over their models and sizes them to the run."""
 
@@ -52,8 +55,8 @@ class RunOverview(QSplitter):
         rows = self.grid.verticalHeader()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         rows.setDefaultSectionSize(row_height)
-        rows.setMaximumWidth(240)  # long task titles elide; the tooltip has them whole
-        rows.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # variants differ at the end
+        rows.setMaximumWidth(MAX_TITLE_WIDTH)  # longer task titles elide at the end; the tooltip has them whole
+        rows.setTextElideMode(Qt.TextElideMode.ElideRight)
 
         self.attempt_table = QTableView()
         self.attempt_table.setModel(attempts_model)
@@ -95,6 +98,10 @@ class RunOverview(QSplitter):
         longest = max((short_model_name(m) for m in state.models), key=len, default="Model")
         header.resizeSection(1, min(220, metrics.horizontalAdvance(longest) + pad))
         header.resizeSection(3, metrics.horizontalAdvance("Run") + pad)
+        titles = [str(self.grid.model().headerData(r, Qt.Orientation.Vertical) or "")
+                  for r in range(self.grid.model().rowCount())]
+        rows = self.grid.verticalHeader()
+        rows.setFixedWidth(min(MAX_TITLE_WIDTH, max((metrics.horizontalAdvance(t) for t in titles), default=0) + pad))
         columns = self.grid.horizontalHeader()
         cell = metrics.horizontalAdvance("00/00 ▸")
         for column in range(len(state.models)):
@@ -108,7 +115,7 @@ class RunOverview(QSplitter):
     def _fit_grid_height(self) -> None:
         if self._state is None:
             return
-        rows = self.grid.verticalHeader().defaultSectionSize() * len(self._state.tasks)
+        rows = self.grid.verticalHeader().defaultSectionSize() * (len(self._state.tasks) + 1)
         header = self.grid.horizontalHeader().sizeHint().height()
         scrollbar = self.grid.horizontalScrollBar().sizeHint().height()
         wanted = rows + header + 2 * self.grid.frameWidth() + scrollbar + 48

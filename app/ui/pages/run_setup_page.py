@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
@@ -26,13 +27,15 @@ from PySide6.QtWidgets import (
 from app.core.chat import GenerationSettings
 from app.core.config import AppSettings
 from app.core.context_fit import context_shortfalls
+from app.core.estimate import DurationHistory, PlannedAttempt, RunEstimate, estimate_run
 from app.core.outcomes import ToolMode
 from app.core.plan import AttemptSettings
 from app.core.providers.base import HostStatus, ModelInfo
 from app.core.providers.simulated import PROFILES
 from app.core.tasks.loader import Catalog, Task
+from app.ui.background.workers import BackgroundCall
 from app.ui.dialogs.sweep_dialog import SweepDialog
-from app.ui.formatting import plural
+from app.ui.formatting import format_duration, plural
 from app.ui.models.task_selection import ModelChoiceModel, TaskSelectionModel
 from app.ui.widgets.form_fields import (
     THINKING_CHOICES,
@@ -96,6 +99,14 @@ class RunSetupPage(QWidget):
         font = self.summary.font()
         font.setBold(True)
         self.summary.setFont(font)
+        self.estimate = QLabel()
+        self.estimate.setToolTip("How long the run should take")
+        self._history = DurationHistory()
+        self._history_source: Callable[[], DurationHistory] | None = None
+        self._history_call: BackgroundCall | None = None
+        self._history_stale = False
+        self._parallel = 1
+        self._simulated_pace = 1.0
         self.reason = QLabel()
         self.reason.setWordWrap(True)
         self.context_warning = QLabel()  # budgets a model's context cannot hold: a warning, not a block
@@ -143,6 +154,7 @@ class RunSetupPage(QWidget):
 
         footer = QHBoxLayout()
         footer.addWidget(self.summary)
+        footer.addWidget(self.estimate)
         footer.addWidget(self.reason, 1)
         footer.addWidget(self.tune_button)
         footer.addWidget(self.start_button)
@@ -186,8 +198,51 @@ class RunSetupPage(QWidget):
             )
         self.update_summary()
 
+    def set_history_source(self, source: Callable[[], DurationHistory]) -> None:
+        """Where stored attempt durations come from; read off the GUI thread whenever the page shows."""
+        self._history_source = source
+        if self.isVisible():
+            self.reload_history()
+
+    def reload_history(self) -> None:
+        if self._history_source is None:
+            return
+        if self._history_call is not None:  # read again once this read is in
+            self._history_stale = True
+            return
+        self._history_stale = False
+        self._history_call = BackgroundCall(self._history_source, name="durations", parent=self)
+        self._history_call.succeeded.connect(self.set_duration_history)
+        self._history_call.done.connect(self._history_loaded)
+        self._history_call.start()
+
+    @Slot()
+    def _history_loaded(self) -> None:
+        self._history_call = None
+        if self._history_stale:
+            self.reload_history()
+
+    @Slot(object)
+    def set_duration_history(self, history: DurationHistory) -> None:
+        self._history = history
+        self.update_summary()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.reload_history()
+
+    def run_estimate(self) -> RunEstimate:
+        """How long the ticked models × tasks × runs should take."""
+        models = self.model_choices.selected_models()
+        tasks = self.task_model.selected_tasks()
+        one_round = [PlannedAttempt(m.ref, t.id, m.simulated) for m in models for t in tasks]
+        return estimate_run(one_round, self._history, parallel=self._parallel,
+                            simulated_pace=self._simulated_pace, repeats=self.repeats.value())
+
     def apply_defaults(self, settings: AppSettings) -> None:
         """Fill the form from the user's default settings."""
+        self._parallel = min((h.concurrency for h in settings.hosts if h.enabled), default=1)
+        self._simulated_pace = settings.simulated_pace
         self.repeats.setValue(settings.repeats)
         self.max_turns.setValue(settings.budgets.max_turns or 0)
         self.max_tokens.setValue(settings.budgets.max_tokens or 0)
@@ -249,6 +304,12 @@ class RunSetupPage(QWidget):
             f"{plural(models, 'model')} × {plural(tasks, 'task')} × {plural(runs, 'run')} "
             f"= {plural(models * tasks * runs, 'attempt')}"
         )
+        if models and tasks:
+            estimate = self.run_estimate()
+            self.estimate.setText(f"· about {format_duration(estimate.seconds)}")
+            self.estimate.setToolTip(f"Estimated run time: {estimate.basis}")
+        else:
+            self.estimate.setText("")
         reason = self.blocking_reason()
         self.reason.setText(reason)
         self.start_button.setEnabled(not reason)

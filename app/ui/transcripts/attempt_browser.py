@@ -30,6 +30,7 @@ from app.core.store.records import AttemptRecord
 from app.ui.transcripts.transcript_comparison import ShownAttempt, TranscriptComparison
 
 ANY = "(any)"
+MAX_BESIDE = 2  # three columns stay readable at 1280 px
 COLUMNS = ("outcome", "model", "configuration", "task", "tier", "run", "turns", "detail")
 
 
@@ -49,6 +50,7 @@ class AttemptBrowser(QWidget):
         self._run_ids: list[str] = []
         self._series: dict[str, Series] = {}
         self._configuration_of: dict[str, str] = {}
+        self._run_names: dict[str, str] = {}
         self.records: list[AttemptRecord] = []
         self.model_filter = QComboBox()
         self.tier_filter = QComboBox()
@@ -81,14 +83,18 @@ class AttemptBrowser(QWidget):
         beside = QPushButton("Put beside")
         beside.setToolTip("Keep the selected attempt on screen and read the next one you select beside it")
         beside.clicked.connect(self.put_beside)
+        same_task = QPushButton("Same task, every model")
+        same_task.setToolTip("Show one attempt of the selected task per model and configuration, turns aligned")
+        same_task.clicked.connect(self.compare_same_task)
         clear = QPushButton("One transcript")
         clear.clicked.connect(self.clear_beside)
-        self.hint = QLabel("j / k: next / previous attempt. “Put beside” keeps the selected transcript on the right; "
-                           "the one you select next shows on the left.")
+        self.hint = QLabel("j / k: next / previous attempt · “Put beside” keeps this attempt on the right "
+                           "of the next one you select")
         self.hint.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(self.hint, 1)
         row.addWidget(beside)
+        row.addWidget(same_task)
         row.addWidget(clear)
         lower = QWidget()
         lower_layout = QVBoxLayout(lower)
@@ -115,6 +121,7 @@ class AttemptBrowser(QWidget):
             m.model: Series(m.model_label or m.model, m.configuration, m.settings_keys) for m in data.models
         }
         self._configuration_of = {key: m.configuration for m in data.models for key in m.settings_keys}
+        self._run_names = {run.id: run.name for run in data.runs}
         self._fill(self.model_filter, list(self._series))
         self._fill(self.tier_filter, sorted({f"{suite}/{tier}" for suite, tier, _ in data.tasks}))
         self._fill(self.task_filter, [task for _, _, task in data.tasks])
@@ -159,7 +166,7 @@ class AttemptBrowser(QWidget):
     def refresh(self) -> None:
         if not self._run_ids:
             return
-        shown = self.comparison.views[0].attempt_id
+        shown = next(iter(self.comparison.shown_ids), None)
         series = self._series.get(self._chosen(self.model_filter) or "")
         tier = self._chosen(self.tier_filter)
         suite, _, tier_name = tier.partition("/") if tier else (None, "", None)
@@ -211,7 +218,7 @@ class AttemptBrowser(QWidget):
 
     def _shown(self, attempt: AttemptRecord) -> ShownAttempt:
         return ShownAttempt(attempt, self._configuration_of.get(attempt.settings_key, ""),
-                            self._engine.repository.transcript(attempt.id))
+                            self._engine.repository.transcript(attempt.id), self._run_names.get(attempt.run_id, ""))
 
     def _show_current(self) -> None:
         row = self.table.currentRow()
@@ -228,6 +235,27 @@ class AttemptBrowser(QWidget):
         if 0 <= row < len(self.records) and all(a.id != self.records[row].id for a in self._beside):
             self._beside.insert(0, self.records[row])
             self._show_current()
+
+    @Slot()
+    def compare_same_task(self) -> None:
+        """Beside the selected attempt: one attempt of the same task per other model × configuration
+        (one that ended otherwise when there is one), at most ``MAX_BESIDE``."""
+        row = self.table.currentRow()
+        if not 0 <= row < len(self.records):
+            return
+        current = self.records[row]
+        candidates = self._engine.repository.find_attempts(self._run_ids, task_id=current.task_id)
+        chosen: dict[tuple[str, str], AttemptRecord] = {}
+        # the most telling first: other outcomes than the selected one's, then the same repeat
+        for attempt in sorted(candidates, key=lambda a: (a.outcome == current.outcome, a.repeat != current.repeat,
+                                                         a.repeat)):
+            series = (attempt.model, self._configuration_of.get(attempt.settings_key, attempt.settings_key))
+            if attempt.outcome is not None and series not in chosen:
+                chosen[series] = attempt
+        mine = (current.model, self._configuration_of.get(current.settings_key, current.settings_key))
+        chosen.pop(mine, None)
+        self._beside = list(chosen.values())[:MAX_BESIDE]
+        self._show_current()
 
     @Slot()
     def clear_beside(self) -> None:

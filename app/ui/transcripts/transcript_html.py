@@ -183,7 +183,10 @@ class TranscriptRenderer:
         if isinstance(event, AttemptStarted):
             return self._header(event, key)
         if isinstance(event, TurnStarted):
-            return f'<p style="color: {c.dim}; margin-top: 10px"><small>— turn {event.turn} —</small></p>'
+            line = f'<p style="color: {c.dim}; margin-top: 10px"><small>— turn {event.turn} —</small></p>'
+            if event.user_message:  # a later message of a multi-turn task
+                line += self._card(f"<b>User</b><br>{_esc(event.user_message)}".replace("\n", "<br>"))
+            return line
         if isinstance(event, AssistantTurn):
             return self._assistant(event, key)
         if isinstance(event, ToolCallParsed):

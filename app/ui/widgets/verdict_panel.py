@@ -5,6 +5,7 @@ Each row has one button that opens that model's failing transcripts."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
@@ -48,6 +49,9 @@ def describe_differences(differences: list[SettingDifference]) -> str:
     return "Settings differ, so each configuration is shown apart — " + "; ".join(parts)
 
 
+QWIDGETSIZE_MAX = (1 << 24) - 1
+
+
 class VerdictPanel(QWidget):
     """Recommendation above a ranking table; ``failures_requested`` carries a series name."""
 
@@ -71,6 +75,9 @@ class VerdictPanel(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # the name takes what is left and elides at the end (tooltip: whole), so the button always shows
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.horizontalHeader().setStretchLastSection(False)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setWordWrap(False)
@@ -85,11 +92,27 @@ class VerdictPanel(QWidget):
         layout.addWidget(self.table)
         self.show_verdict(None)
 
+    @property
+    def folded(self) -> bool:
+        return self._folded
+
+    def folded_height(self, width: int) -> int:
+        """The height of the recommendation alone at ``width``."""
+        label = self.recommendation
+        return max(label.heightForWidth(max(1, width)), label.minimumSizeHint().height())
+
     def set_folded(self, folded: bool) -> None:
-        """Only the recommendation (for reading transcripts below), or the whole ranking."""
+        """Only the recommendation (for reading transcripts below), or the whole ranking.
+        Folded, the panel is held to the recommendation's height at its current width."""
         self._folded = folded
+        self.setMaximumHeight(self.folded_height(self.width()) if folded else QWIDGETSIZE_MAX)
         self.table.setVisible(not folded and self.verdict is not None)
         self.differences.setVisible(not folded and bool(self.differences.text()))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._folded and event.size().width() != event.oldSize().width():
+            self.setMaximumHeight(self.folded_height(event.size().width()))
 
     def show_verdict(self, verdict: Verdict | None, differences: list[SettingDifference] | None = None) -> None:
         self.verdict = verdict
@@ -105,7 +128,8 @@ class VerdictPanel(QWidget):
         self.table.setVisible(not self._folded)
         self.table.setRowCount(len(verdict.rows))
         for r, row in enumerate(verdict.rows):
-            name = row.name + ("  (simulated)" if row.simulated else "")
+            # a demo model's "sim:" prefix already says it is simulated
+            name = row.name + ("  (simulated)" if row.simulated and not row.name.startswith("sim:") else "")
             k = "—" if row.pass_hat_k is None else f"{100 * row.pass_hat_k:.0f}% (k={row.k})"
             values = (str(r + 1), name, _score(row.agent), _score(row.code), _gap(row), _failure(row), k)
             for c, value in enumerate(values):
@@ -115,6 +139,8 @@ class VerdictPanel(QWidget):
                 if row.main_failure is not None and c == 5:
                     item.setToolTip(f"{row.main_failure.describe}: {row.main_failure_count} of "
                                     f"{row.agent.scored + row.code.scored} scored attempts")
+                if c == 1:
+                    item.setToolTip(name)
                 if c in (2, 3):
                     rate = row.agent if c == 2 else row.code
                     item.setToolTip(f"{rate.passed} of {rate.scored} scored attempts passed")
