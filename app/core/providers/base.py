@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import queue
 import threading
 import time
@@ -135,9 +136,9 @@ class Provider(ABC):
 
         if not self.secret:
             return error
-        clean = ProviderError(redact(error.message, self.secret), retryable=error.retryable,
-                              status=error.status)
-        clean.__dict__.update({k: v for k, v in error.__dict__.items() if k not in clean.__dict__})
+        clean = copy.copy(error)  # the same kind of error (a context limit stays one)
+        clean.message = redact(error.message, self.secret)
+        clean.args = (clean.message,)
         return clean
 
     def context_window(self, model: str, settings: GenerationSettings) -> int | None:

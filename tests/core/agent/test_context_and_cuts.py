@@ -114,6 +114,18 @@ def test_a_prompt_too_large_for_llamacpp_is_refused_with_its_sizes(catalog: Cata
     assert finished.stats.context_window == 64
 
 
+def test_a_server_with_an_api_key_still_reports_its_context_limit(catalog: Catalog) -> None:
+    """Masking the key in an error keeps what kind of error it is: a context limit on a
+    keyed server is not a server fault to retry."""
+    key = "sk-local-0123456789abcdef"
+    with FakeOpenAI(("smollm2",), n_ctx=64, api_key=key) as server:
+        provider = OpenAICompatProvider(server.url, api_key=key)
+        finished, _ = _attempt(catalog, provider, "smollm2")
+        provider.close()
+    assert finished.outcome is Outcome.CONTEXT_LIMIT, finished.detail
+    assert finished.infra_retries == 0 and "64-token context" in finished.detail
+
+
 def test_ollama_prompt_cut_to_fit_num_ctx_is_context_limit(
     catalog: Catalog, ollama_server: FakeOllama, ollama: OllamaProvider
 ) -> None:
