@@ -9,7 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.core.agent.conversation import CheckedBy, check_conversation, converse, opening_messages
-from app.core.agent.loop import AgentLoop, Emit, LoopLimits, LoopMeters, can_force_a_call
+from app.core.agent.loop import AgentLoop, Emit, can_force_a_call
+from app.core.agent.meters import LoopLimits, LoopMeters
 from app.core.agent.prompts import with_required_call_note
 from app.core.agent.scoring import Verdict, score_attempt
 from app.core.agent.trace import AttemptTrace, StopReason

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from app.core.agent.context import ContextCut, context_needed
+from app.core.agent.meters import LoopLimits, LoopMeters, TurnMeter, prompt_estimate
 from app.core.agent.prompts import prompted_tool_result
 from app.core.agent.repetition import RepetitionWatch
 from app.core.agent.trace import AttemptTrace, RejectedCall, StopReason
@@ -41,36 +42,6 @@ from app.core.toolcalls import recover_tool_calls
 from app.core.toolcalls.limits import arguments_problem
 
 Emit = Callable[[Event], None]
-
-
-@dataclass(frozen=True, slots=True)
-class LoopLimits:
-    max_turns: int
-    max_tokens: int
-    max_seconds: float
-    loop_repeats: int = 3  # identical call + identical result this many turns in a row
-
-
-@dataclass(slots=True)
-class LoopMeters:
-    """Running totals of one attempt, for its stats."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    first_token_s: float | None = None
-    load_s: float | None = None
-    rate_sum: float = 0.0
-    rate_n: int = 0
-    model_wait_s: float = 0.0
-    tool_s: float = 0.0
-    calls_recovered: int = 0
-    text_calls_ignored: int = 0  # call-like text that native mode did not read
-    context_window: int | None = None  # the server's context in force, when known
-    context_needed: int | None = None  # the context that would have held a context-limited reply
-
-    @property
-    def tokens_per_s(self) -> float | None:
-        return self.rate_sum / self.rate_n if self.rate_n else None
 
 
 class TokenBudgetExceeded(Exception):
@@ -196,7 +167,7 @@ class AgentLoop:
             self.meters.context_window = error.context
         context = self.context_window()
         allowed = self._allowed_tokens()
-        cut = ContextCut(context, error.prompt_tokens, None, allowed, _prompt_estimate(messages))
+        cut = ContextCut(context, error.prompt_tokens, None, allowed, prompt_estimate(messages))
         self.meters.context_needed = context_needed(cut)
         return f"{error.message}; {cut.describe()}"
 
@@ -240,7 +211,7 @@ class AgentLoop:
         unreadable: list[UnreadableCall] = []
         usage: Usage | None = None
         finished = False
-        meter = _TurnMeter(time.perf_counter())
+        meter = TurnMeter(time.perf_counter())
         watch = RepetitionWatch()
         stream = self.provider.stream_turn(request, self.cancel, deadline)
         try:
@@ -310,7 +281,7 @@ class AgentLoop:
         )
         return content
 
-    def _check_context(self, usage: Usage, meter: _TurnMeter, allowed: int, messages: list[Message]) -> None:
+    def _check_context(self, usage: Usage, meter: TurnMeter, allowed: int, messages: list[Message]) -> None:
         """Stop at once when the server's context, not our budget, ended the turn: a reply
         cut for length below what it was allowed, or a prompt that filled the context
         (Ollama cuts such a prompt to fit, silently)."""
@@ -320,7 +291,7 @@ class AgentLoop:
         truncated = context is not None and usage.prompt_tokens >= context
         if not (length_cut or truncated):
             return
-        cut = ContextCut(context, usage.prompt_tokens or None, produced, allowed, _prompt_estimate(messages))
+        cut = ContextCut(context, usage.prompt_tokens or None, produced, allowed, prompt_estimate(messages))
         self.meters.context_needed = context_needed(cut)
         if truncated:
             head = f"the prompt filled the server's {context}-token context and was cut to fit"
@@ -328,7 +299,7 @@ class AgentLoop:
             head = f"the server stopped the reply for length after {produced} tokens, though {allowed} were allowed"
         raise StopEarly(StopReason.CONTEXT_LIMIT, f"{head}: {cut.describe()}")
 
-    def _account(self, usage: Usage, meter: _TurnMeter) -> None:
+    def _account(self, usage: Usage, meter: TurnMeter) -> None:
         m = self.meters
         m.prompt_tokens += usage.prompt_tokens
         m.completion_tokens += usage.completion_tokens or meter.tokens
@@ -479,60 +450,6 @@ class AgentLoop:
 
 
 __all__ = ["AgentLoop", "LoopLimits", "LoopMeters", "ProviderError"]
-
-
-class _TurnMeter:
-    """The clock and token count of one streamed turn: time spent waiting on the server
-    (excluding our own handling of each piece), pieces and characters received."""
-
-    __slots__ = ("_since", "chars", "chunks", "first_at", "last_at", "started", "waited")
-
-    def __init__(self, started: float) -> None:
-        self.started = started
-        self.waited = 0.0
-        self.chunks = 0
-        self.chars = 0
-        self.first_at: float | None = None
-        self.last_at: float | None = None
-        self._since: float | None = started  # waiting since; None while handling a piece
-
-    def arrived(self) -> float:
-        now = time.perf_counter()
-        if self._since is not None:
-            self.waited += now - self._since
-            self._since = None
-        return now
-
-    def waiting(self) -> None:
-        self._since = time.perf_counter()
-
-    def stop_waiting(self) -> float:
-        """The whole wait, including the piece that never came when the turn was cut."""
-        if self._since is not None:
-            self.arrived()
-        return self.waited
-
-    def text(self, text: str, now: float) -> None:
-        self.chunks += 1
-        self.chars += len(text)
-        self.first_at = self.first_at if self.first_at is not None else now
-        self.last_at = now
-
-    @property
-    def tokens(self) -> int:
-        """An estimate when the server gives no count: a piece each, or four characters each."""
-        return max(self.chunks, self.chars // 4)
-
-    def rate(self) -> float | None:
-        """Tokens per second between the first and the last piece (the first is the TTFT's)."""
-        if self.first_at is None or self.last_at is None or self.last_at <= self.first_at or self.tokens <= 1:
-            return None
-        return (self.tokens - 1) / (self.last_at - self.first_at)
-
-
-def _prompt_estimate(messages: list[Message]) -> int:
-    """Four characters a token: what the conversation would take, for when the server cut it."""
-    return sum(len(m.content) + len(m.thinking or "") + 40 * len(m.tool_calls) for m in messages) // 4
 
 
 def can_force_a_call(mode: ToolMode, provider: Provider) -> bool:
