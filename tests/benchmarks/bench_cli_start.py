@@ -12,14 +12,14 @@ SQLAlchemy or pydantic; ``models`` with no server under 0.6 s.
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from launch import app_env, refused_port  # a sibling module: benchmarks run as scripts
 
 REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("app.core.engine", "app.core.store", "PySide6", "sqlalchemy", "pydantic", "alembic", "jsonschema", "httpx")
@@ -33,21 +33,6 @@ _PROBE = (
     "sys.argv = ['agentgap', *sys.argv[1:]]\n"
     "runpy.run_module('app', run_name='__main__')\n"
 )
-
-
-def refused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])  # closed again: connecting is refused
-
-
-def _env(home: Path, port: int) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        PYTHONPATH=str(REPO), AGENTGAP_HOME=str(home), OLLAMA_HOST=f"http://127.0.0.1:{port}",
-        QT_QPA_PLATFORM="offscreen", PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
-    )
-    return env
 
 
 def timed(argv: list[str], env: dict[str, str], repeats: int) -> float:
@@ -71,7 +56,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     repeats = parser.parse_args().repeats
     with tempfile.TemporaryDirectory() as tmp:
-        env = _env(Path(tmp), refused_port())
+        env = app_env(Path(tmp), refused_port())
         bare = timed([sys.executable, "-c", "pass"], env, repeats)
         print(f"baseline: python -c pass {1000 * bare:7.1f} ms (median of {repeats})")
         cases = (("--help", ["--help"]), ("--version", ["--version"]), ("argument error", ["--no-such-option"]),

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from launch import app_env, refused_port  # a sibling module: benchmarks run as scripts
 
 REPO = Path(__file__).resolve().parents[2]
 WIDTH, HEIGHT = 1180, 760  # the main window's default size
@@ -87,26 +88,6 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
-def refused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])  # closed again: connecting is refused
-
-
-def _env(home: Path, port: int) -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("QT_QPA_PLATFORM", "offscreen")
-    env.update(
-        PYTHONPATH=str(REPO),
-        AGENTGAP_HOME=str(home),
-        AGENTGAP_CONFIG=str(home / "settings.json"),
-        XDG_CONFIG_HOME=str(home / "qt-settings"),
-        OLLAMA_HOST=f"http://127.0.0.1:{port}",
-        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
-    )
-    return env
-
-
 def start(mode: str, env: dict[str, str], args: list[str]) -> tuple[float, float | None]:
     """Seconds from process start to the first paint and (app only) to pages ready."""
     probe = _PROBE.format(width=WIDTH, height=HEIGHT)
@@ -144,11 +125,11 @@ def main() -> None:
     fresh: list[tuple[float, float | None]] = []
     with tempfile.TemporaryDirectory() as tmp:
         used_home = Path(tmp) / "used"
-        start("app", _env(used_home, port), [])  # first launch: creates the database it reuses below
+        start("app", app_env(used_home, port), [])  # first launch: creates the database it reuses below
         for i in range(repeats):
-            bare.append(start("bare", _env(Path(tmp) / f"bare{i}", port), [])[0])
-            used.append(start("app", _env(used_home, port), []))
-            fresh.append(start("app", _env(Path(tmp) / f"fresh{i}", port), []))
+            bare.append(start("bare", app_env(Path(tmp) / f"bare{i}", port), [])[0])
+            used.append(start("app", app_env(used_home, port), []))
+            fresh.append(start("app", app_env(Path(tmp) / f"fresh{i}", port), []))
     base = statistics.median(bare)
     platform = os.environ.get("QT_QPA_PLATFORM", "offscreen")
     print(f"platform {platform}, {WIDTH}x{HEIGHT}, medians of {repeats}, taking turns")

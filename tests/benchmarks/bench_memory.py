@@ -17,12 +17,13 @@ Each beside its baseline from the same run: a bare PySide6 window for the app, a
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from launch import app_env  # a sibling module: benchmarks run as scripts
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
@@ -163,26 +164,6 @@ sys.exit(main(["--db", sys.argv[2]]))
 """
 
 
-def refused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _env(home: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("QT_QPA_PLATFORM", "offscreen")
-    env.update(
-        PYTHONPATH=str(REPO),
-        AGENTGAP_HOME=str(home),
-        AGENTGAP_CONFIG=str(home / "settings.json"),
-        XDG_CONFIG_HOME=str(home / "qt-settings"),
-        OLLAMA_HOST=f"http://127.0.0.1:{refused_port()}",
-        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
-    )
-    return env
-
-
 def build_history(db_path: Path) -> int:
     """Ten stored runs of 200 attempts each, run by the engine with the simulated models."""
     from app.core.cancel import CancelToken
@@ -231,7 +212,7 @@ def child_peak_mib(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        env = _env(home)
+        env = app_env(home)
         db_path = home / "history.db"
         started = time.perf_counter()
         attempts = build_history(db_path)
