@@ -15,7 +15,8 @@ import pytest
 from app.core.tasks.builtin_tools import run_builtin
 from app.core.tasks.environment import TaskEnvironment
 from app.core.tasks.loader import load_task
-from app.core.tasks.sandbox import Sandbox, SandboxError, resource_limits
+from app.core.tasks.process_limits import resource_limits
+from app.core.tasks.sandbox import Sandbox, SandboxError
 from app.core.tasks.schema import CommandCheck, SuiteSpec
 from app.core.tasks.workspace_checks import command_check
 
