@@ -33,9 +33,9 @@ from app.ui.charts.compare_charts import (
     PassRateByTier,
     RawVsHarness,
     ScoreVsSpeed,
-    TaskHeatmap,
     save_chart,
 )
+from app.ui.charts.heatmap import TaskHeatmap
 from app.ui.charts.tuning_view import TuningView
 from app.ui.models.history_model import describe_configurations, display_names
 from app.ui.transcripts.attempt_browser import AttemptBrowser
